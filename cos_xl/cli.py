@@ -1,0 +1,92 @@
+"""The ``cos-xl`` command: a thin layer that parses options, calls the library and turns
+library errors into short messages with exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cos_xl import __version__
+from cos_xl.campaign import load_campaign
+from cos_xl.errors import CosXlError
+from cos_xl.generate import generate as generate_round
+from cos_xl.periods import Period
+from cos_xl.regions import select_regions
+from cos_xl.signing import resolve_key
+
+app = typer.Typer(
+    name="cos-xl", no_args_is_help=True, add_completion=False,
+    help="Отчётность федерального проекта «Цифровая образовательная среда» на книгах Excel.",
+)
+console = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[bold red]Ошибка:[/] {exc}")
+    return typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cos-xl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None
+         ) -> None:
+    """cos-xl: generate, validate and consolidate the regional workbooks."""
+
+
+def _parse_regions(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@app.command()
+def generate(
+    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
+    out: Annotated[Path, typer.Option(help="Folder for the workbooks (created if missing).")],
+    regions: Annotated[Optional[str], typer.Option(
+        help="Comma-separated region codes, e.g. 77,50; default: every region of the period.")
+    ] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Campaign configuration (TOML).")] = None,
+    key_file: Annotated[Optional[Path], typer.Option(
+        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+    dev_key: Annotated[bool, typer.Option(
+        "--dev-key", help="Sign with the development key (never for a real campaign).")] = False,
+) -> None:
+    """Generate one locked input workbook per region for a period."""
+    try:
+        key = resolve_key(key_file, dev_key)
+        campaign = load_campaign(config)
+        parsed = Period.parse(period)
+        selected = select_regions(_parse_regions(regions), parsed.year, parsed.quarter)
+        if key.dev:
+            console.print("[yellow]Внимание: шаблоны подписаны ключом разработчика "
+                          "(development key) — не для рассылки регионам.[/]")
+        with Progress(TextColumn("[bold]Шаблоны {task.fields[period]}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+                      console=console, transient=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("", total=len(selected), period=str(parsed))
+            result = generate_round(
+                parsed, out, key, campaign=campaign, regions=[r.code for r in selected],
+                on_progress=lambda region, _path: progress.update(
+                    task, advance=1, description=region.code),
+            )
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    per = result.seconds / max(len(result.paths), 1) * 1000
+    console.print(f"Готово: {len(result.paths)} книг(и) за {result.seconds:.2f} с "
+                  f"({per:.0f} мс на книгу) в папке {result.out_dir}")
+
+
+if __name__ == "__main__":
+    app()

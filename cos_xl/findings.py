@@ -1,0 +1,24 @@
+"""Findings: what a check says about a workbook, as data with a stable code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+SEVERITY_RU = {"error": "Ошибка", "warning": "Предупреждение", "info": "Сведения"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found: ``code`` is stable; ``message`` is Russian with the values found."""
+
+    code: str
+    severity: Severity
+    message: str
+    name: str | None = None  # the input or indicator id the finding is about
+    sheet: str | None = None
+    cell: str | None = None
+    value: object = None
+    rule_id: str | None = None

@@ -1,0 +1,115 @@
+"""Generate the locked input workbooks of one period, one per region."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cos_xl.campaign import Campaign
+from cos_xl.periods import Period
+from cos_xl.regions import Region, select_regions
+from cos_xl.signing import SigningKey
+from cos_xl.spec import Form, load_form
+from cos_xl.template.builder import build_workbook
+from cos_xl.template.context import TemplateContext
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    out_dir: Path
+    paths: tuple[Path, ...]
+    seconds: float
+
+
+def workbook_filename(period: Period, region: Region, suffix: str = ".xlsx") -> str:
+    """ASCII only, so that mail systems and every Windows code page keep it intact."""
+    return f"cos_{period}_{region.code}{suffix}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cos-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def template_context(form: Form, campaign: Campaign, period: Period, region: Region,
+                     previous: Mapping[str, tuple[Period, dict[str, float]]] | None = None
+                     ) -> TemplateContext:
+    prev_period, prev_values = (previous or {}).get(region.code, (None, {}))
+    return TemplateContext(
+        form=form, region=region, period=period, deadline=campaign.deadline(period),
+        issued=campaign.issued(period), targets=campaign.targets(period, form),
+        password=campaign.protection_password, contact=campaign.contact,
+        previous=dict(prev_values), previous_period=prev_period,
+    )
+
+
+def _build_one(campaign: Campaign, period: Period, region: Region, previous, key: SigningKey,
+               out_dir: Path) -> Path:
+    form = load_form(campaign.form_for(period))
+    ctx = template_context(form, campaign, period, region, previous)
+    data, _ = build_workbook(ctx, key)
+    path = out_dir / workbook_filename(period, region)
+    write_atomically(path, data)
+    return path
+
+
+# Below this many workbooks a worker pool costs more than it saves.
+_PARALLEL_FROM = 8
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def generate(period: Period | str, out_dir: Path, key: SigningKey, *,
+             campaign: Campaign | None = None, regions: Iterable[str | int] | None = None,
+             previous: Mapping[str, tuple[Period, dict[str, float]]] | None = None,
+             on_progress: Callable[[Region, Path], None] | None = None,
+             workers: int | None = None) -> GenerationResult:
+    """Write one workbook per region of the period into ``out_dir``.
+
+    ``previous`` maps region codes to (period, {indicator code: value}) of their last accepted
+    submission; those values are prefilled for the period-to-period checks. Workbooks are built
+    by ``workers`` processes (default: one per core); the result is the same bytes either way."""
+    started = time.perf_counter()
+    period = Period.parse(period)
+    campaign = campaign or Campaign()
+    load_form(campaign.form_for(period))  # fail early, in this process, on a broken form
+    selected = select_regions(regions, period.year, period.quarter)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = default_workers() if workers is None else workers
+    prev = {r.code: previous[r.code] for r in selected if previous and r.code in previous}
+    paths: list[Path] = []
+
+    def done(region: Region, path: Path) -> None:
+        paths.append(path)
+        if on_progress is not None:
+            on_progress(region, path)
+
+    if workers <= 1 or len(selected) < _PARALLEL_FROM:
+        for region in selected:
+            done(region, _build_one(campaign, period, region, prev, key, out_dir))
+    else:
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = [pool.submit(_build_one, campaign, period, region, prev, key, out_dir)
+                       for region in selected]
+            for region, future in zip(selected, futures, strict=True):
+                done(region, future.result())
+    return GenerationResult(out_dir, tuple(paths), time.perf_counter() - started)

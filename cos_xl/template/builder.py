@@ -1,0 +1,125 @@
+"""Build one regional workbook in memory: sheets, defined names, protection, signed manifest.
+
+The steps read in order: styles, sheets, names, protection, manifest, structure lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from cos_xl import __version__, core
+from cos_xl.signing import SigningKey, canonical_json, digest, sign
+from cos_xl.template.context import TemplateContext
+from cos_xl.template.layout import (
+    MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_CHECKS, SHEET_DATA, SHEET_INDICATORS,
+    SHEET_INSTRUCTIONS, SHEET_MANIFEST, SHEET_TITLE, SHEETS,
+)
+from cos_xl.template.sheet_checks import write_checks
+from cos_xl.template.sheet_data import write_data
+from cos_xl.template.sheet_indicators import write_indicators
+from cos_xl.template.sheet_instructions import write_instructions
+from cos_xl.template.sheet_title import write_title
+from cos_xl.template.styles import make_styles
+from cos_xl.template.writer import ProtectedWorkbook, Sheet
+
+MANIFEST_SCHEMA = "cos-xl/manifest/1"
+SHEET_PROTECTION = {"format_columns": True, "format_rows": True, "select_locked_cells": True,
+                    "select_unlocked_cells": True}
+
+
+def build_workbook(ctx: TemplateContext, key: SigningKey) -> tuple[bytes, dict]:
+    """The workbook's bytes and its manifest payload. Deterministic for the same context."""
+    buffer = io.BytesIO()
+    wb = ProtectedWorkbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                    "strings_to_formulas": False, "strings_to_urls": False})
+    issued = dt.datetime.combine(ctx.issued, dt.time(0, 0))
+    wb.set_properties({
+        "title": f"{ctx.form.spec.form.title}: {ctx.region.full_name}, {ctx.period}",
+        "subject": ctx.form.spec.form.basis, "author": "cos-xl", "company": "",
+        "comments": f"cos-xl {__version__}", "created": issued,
+    })
+    st = make_styles(wb)
+    structure: list[list[str]] = []
+    sheets = {name: Sheet(wb.add_worksheet(name), structure) for name in SHEETS}
+    names: dict[str, str] = {}
+    cells: dict[str, str] = {}
+    checks: dict[str, dict[str, str]] = {}
+    list_names: dict[str, str] = {}
+
+    # Cached values are what the Python core computes for the template as issued (inputs
+    # empty), so that a viewer that does not recalculate still shows consistent cells.
+    ns = core.namespace(ctx.form, {}, ctx.previous, ctx.prev_same_year)
+    cached = {k: v for k, v in ns.items() if v is not None}
+    write_instructions(sheets[SHEET_INSTRUCTIONS], ctx, st, names, list_names)
+    write_title(sheets[SHEET_TITLE], ctx, st, names, cells)
+    write_data(sheets[SHEET_DATA], ctx, st, names, cells, list_names)
+    write_indicators(sheets[SHEET_INDICATORS], ctx, st, names, cells, cached)
+    write_checks(sheets[SHEET_CHECKS], ctx, st, names, checks,
+                 core.check_inputs(ctx.form, {}), core.evaluate_rules(ctx.form, ns))
+
+    defined = {ctx.form.excel_name(name): target for name, target in names.items()}
+    for name in sorted(defined):
+        wb.define_name(name, "=" + defined[name])
+    for sheet in sheets.values():
+        sheet.ws.protect(ctx.password, SHEET_PROTECTION)
+    sheets[SHEET_TITLE].ws.activate()
+    sheets[SHEET_INSTRUCTIONS].ws.set_first_sheet()
+
+    payload = manifest_payload(ctx, key, structure, defined, cells, checks)
+    _write_manifest(sheets[SHEET_MANIFEST], payload, key, st)
+    wb.protect_structure(ctx.password)
+    wb.close()
+    return buffer.getvalue(), payload
+
+
+def structure_digest(structure: list[list[str]], defined: dict[str, str]) -> str:
+    """SHA-256 of the locked structure: sheet list, locked cells (labels, formulas, prefilled
+    values), data validations, defined names and protection settings."""
+    return digest({"sheets": list(SHEETS), "cells": structure, "names": defined,
+                   "protection": sorted(SHEET_PROTECTION)})
+
+
+def manifest_payload(ctx: TemplateContext, key: SigningKey, structure: list[list[str]],
+                     defined: dict[str, str], cells: dict[str, str],
+                     checks: dict[str, dict[str, str]]) -> dict:
+    form = ctx.form
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "template_id": f"{form.id}:{ctx.period}:{ctx.region.code}",
+        "form_id": form.id,
+        "form_version": form.version,
+        "region_code": ctx.region.code,
+        "region_name": ctx.region.full_name,
+        "period": str(ctx.period),
+        "issued": ctx.issued.isoformat(),
+        "deadline": ctx.deadline.isoformat(),
+        "generator": f"cos-xl {__version__}",
+        "dev_key": key.dev,
+        "structure_digest": structure_digest(structure, defined),
+        "inputs": {item.id: cells[item.id] for item in form.inputs},
+        "indicators": {ind.spec.code: cells[ind.spec.name] for ind in form.indicators},
+        "checks": checks,
+        "targets": {code: ctx.targets[code] for code in sorted(ctx.targets)},
+        "previous": {"period": str(ctx.previous_period) if ctx.previous_period else None,
+                     "values": dict(sorted(ctx.previous.items()))},
+    }
+
+
+def _write_manifest(sheet: Sheet, payload: dict, key: SigningKey, st: dict) -> None:
+    text = canonical_json(payload)
+    ws = sheet.ws
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 80)
+    ws.write_string(MANIFEST_PAYLOAD_CELL.replace("B", "A"), "manifest")
+    ws.write_string(MANIFEST_PAYLOAD_CELL, text)
+    ws.write_string(MANIFEST_SIGNATURE_CELL.replace("B", "A"), "signature (HMAC-SHA256)")
+    ws.write_string(MANIFEST_SIGNATURE_CELL, sign(text, key))
+    readable = [("form", f"{payload['form_id']} {payload['form_version']}"),
+                ("region", payload["region_code"]), ("period", payload["period"]),
+                ("structure", payload["structure_digest"]),
+                ("key", "development key" if key.dev else "federal key")]
+    for row, (label, value) in enumerate(readable, start=3):
+        ws.write_string(row, 0, label)
+        ws.write_string(row, 1, value)
+    ws.very_hidden()

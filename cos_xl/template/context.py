@@ -1,0 +1,34 @@
+"""Everything one regional workbook is built from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from cos_xl.campaign import Contact
+from cos_xl.periods import Period
+from cos_xl.regions import Region
+from cos_xl.spec import Form
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    form: Form
+    region: Region
+    period: Period
+    deadline: dt.date
+    issued: dt.date
+    targets: dict[str, float]
+    password: str
+    contact: Contact
+    #: The region's previous accepted values per indicator code, and that period.
+    previous: dict[str, float] = field(default_factory=dict)
+    previous_period: Period | None = None
+
+    @property
+    def prev_same_year(self) -> bool:
+        return self.previous_period is not None and self.previous_period.year == self.period.year
+
+    @property
+    def heading(self) -> str:
+        return f"{self.region.full_name} — {self.period.title_ru}"

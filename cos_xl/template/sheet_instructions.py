@@ -1,0 +1,81 @@
+"""The instructions sheet: how to fill, the deadline, the contact, the methodology of each
+indicator in plain words and the list of information systems (source of the drop-downs)."""
+
+from __future__ import annotations
+
+from cos_xl.template.context import TemplateContext
+from cos_xl.template.layout import ref
+from cos_xl.template.writer import Sheet
+
+
+def _steps(ctx: TemplateContext) -> list[str]:
+    contact = "; ".join(x for x in (ctx.contact.name, ctx.contact.phone, ctx.contact.email) if x)
+    return [
+        "Заполните жёлтые ячейки на листах «Титул» (ответственный) и «Данные» (числа). "
+        "Остальные ячейки защищены от изменения.",
+        "Все числа — целые, не меньше нуля, без пробелов, букв и формул. Данные указываются по "
+        f"состоянию на {ctx.period.end:%d.%m.%Y} (нарастающим итогом, а не за квартал).",
+        "Строки «из них» не могут быть больше своей итоговой строки.",
+        "Учитываются данные не только федеральных, но и региональных и иных информационных "
+        "систем (письмо № ГД-1452/04). В разделе 5 листа «Данные» укажите, данные каких систем "
+        "учтены в каждом показателе.",
+        "Лист «Показатели» рассчитывается автоматически. Если в Excel подключена надстройка "
+        "cos_xl (функции COS_*), значения считает она; если нет (LibreOffice, Р7-Офис, МойОфис, "
+        "Excel без макросов) — обычные формулы. Результат одинаков.",
+        "Откройте лист «Проверки»: все ошибки нужно исправить. Предупреждение можно оставить, "
+        "если в столбце «Пояснение» написать, почему значение верно.",
+        "Не переименовывайте и не удаляйте листы, не вставляйте строки, не копируйте ячейки из "
+        "других файлов поверх формул: целостность файла проверяется при приёме.",
+        f"Срок представления: {ctx.deadline:%d.%m.%Y}. Вопросы по заполнению: {contact}.",
+    ]
+
+
+def write_instructions(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, str],
+                       list_names: dict[str, str]) -> None:
+    ws = sheet.ws
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 70)
+    ws.set_column(2, 2, 70)
+    ws.set_column(3, 4, 12)
+    sheet.text(0, 0, ctx.form.spec.form.title, st["title"])
+    sheet.text(1, 0, ctx.heading, st["subtitle"])
+    sheet.text(2, 0, ctx.form.spec.form.basis, st["subtitle"])
+    row = 4
+    sheet.text(row, 0, "Как заполнить", st["bold"])
+    row += 1
+    for number, step in enumerate(_steps(ctx), start=1):
+        sheet.text(row, 0, f"{number}.", st["center"])
+        sheet.merge_text(row, 1, row, 2, step, st["text"])
+        ws.set_row(row, 30)
+        row += 1
+
+    row += 1
+    sheet.text(row, 0, "Как рассчитываются показатели", st["bold"])
+    row += 1
+    for col, text in enumerate(["Код", "Показатель", "Как считается", "Ед. изм.", "Цель"]):
+        sheet.text(row, col, text, st["header"])
+    row += 1
+    for ind in ctx.form.indicators:
+        spec = ind.spec
+        sheet.text(row, 0, spec.code, st["center"])
+        sheet.text(row, 1, spec.title, st["label"])
+        sheet.text(row, 2, f"{spec.method} (пункт {spec.letter_item} письма)", st["label"])
+        sheet.text(row, 3, spec.unit, st["center"])
+        target = ctx.targets.get(spec.code)
+        if target is None:
+            sheet.text(row, 4, "—", st["center"])
+        else:
+            sheet.number(row, 4, target, st["share"])
+        row += 1
+
+    for choice_list in ctx.form.spec.choice_lists:
+        row += 1
+        sheet.text(row, 0, "Справочник: информационные системы", st["bold"])
+        row += 1
+        first = row
+        for item in choice_list.items:
+            sheet.text(row, 1, item, st["cell"])
+            row += 1
+        name = f"LIST_{choice_list.id}"
+        names[name] = f"{ref(sheet.name, first, 1)}:{ref(sheet.name, row - 1, 1).split('!')[1]}"
+        list_names[choice_list.id] = name
