@@ -18,6 +18,7 @@ from cos_xl.spec.form import PREV_SAME_YEAR
 
 #: Stands for an Excel error value (#VALUE!, #DIV/0!) in a namespace; any arithmetic on it fails.
 ERROR = "#VALUE!"
+EMPTY_IN_MESSAGE = "(пусто)"
 NOT_EVALUATED = "Проверка не выполнена: сначала исправьте ошибки в исходных данных"
 
 
@@ -61,10 +62,13 @@ def namespace(form: Form, inputs: Mapping[str, object],
         else:
             den = _eval(expr.compile_python(ind.denominator), ns)
             ns[ind.spec.den_name] = den
-            if num == ERROR or den == ERROR:
+            # Mirrors IF(DEN=0,"",NUM/DEN*100): the numerator is not looked at when DEN is 0.
+            if den == ERROR:
                 ns[ind.spec.name] = ERROR
             elif den == 0:
                 ns[ind.spec.name] = None
+            elif num == ERROR:
+                ns[ind.spec.name] = ERROR
             else:
                 ns[ind.spec.name] = num / den * 100
         ns[ind.spec.prev_name] = previous.get(ind.spec.code)
@@ -95,8 +99,11 @@ def format_message(form: Form, rule: RuleInstance, ns: Mapping[str, object]) -> 
         if isinstance(part, Label):
             parts.append(form.label(part.name))
         elif isinstance(part, Value):
+            if isinstance(part.expr, expr.Name) and ns.get(part.expr.id) in (None, ""):
+                parts.append(EMPTY_IN_MESSAGE)
+                continue
             value = expr.compile_python(part.expr)(ns)
-            parts.append(fmt_number(value) if isinstance(value, int | float) else str(value or ""))
+            parts.append(fmt_number(value) if isinstance(value, int | float) else str(value))
         else:
             parts.append(part)
     return "".join(parts)

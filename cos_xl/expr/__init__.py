@@ -6,7 +6,8 @@
     >>> to_excel(e)
     'e403_go<=students_go'
 
-See to_python (evaluation semantics, mirroring Excel) and to_excel (formula emission).
+Modules: nodes (tree, names, substitute), parser (whitelist), to_python (evaluation
+semantics, mirroring Excel), excel (formula emission).
 """
 
 from cos_xl.expr.nodes import (
@@ -23,7 +24,7 @@ from cos_xl.expr.nodes import (
     substitute,
 )
 from cos_xl.expr.parser import parse
-from cos_xl.expr.to_excel import to_excel
+from cos_xl.expr.excel import to_excel
 from cos_xl.expr.to_python import compile_python, to_python_source
 
 __all__ = [

@@ -81,7 +81,7 @@ def _v(v: Mapping[str, object], k: str) -> float | None:
 
 
 def _other(k: str, x: object) -> float:
-    if isinstance(x, Real) and not isinstance(x, bool):
+    if isinstance(x, (Real, Decimal)) and not isinstance(x, bool):
         try:
             f = float(x)
         except OverflowError:

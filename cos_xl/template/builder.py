@@ -66,7 +66,7 @@ def build_workbook(ctx: TemplateContext, key: SigningKey) -> tuple[bytes, dict]:
     sheets[SHEET_TITLE].ws.activate()
     sheets[SHEET_INSTRUCTIONS].ws.set_first_sheet()
 
-    payload = manifest_payload(ctx, key, structure, defined, cells, checks)
+    payload = manifest_payload(ctx, key, structure, defined, names, cells, checks)
     _write_manifest(sheets[SHEET_MANIFEST], payload, key, st)
     wb.protect_structure(ctx.password)
     wb.close()
@@ -81,7 +81,7 @@ def structure_digest(structure: list[list[str]], defined: dict[str, str]) -> str
 
 
 def manifest_payload(ctx: TemplateContext, key: SigningKey, structure: list[list[str]],
-                     defined: dict[str, str], cells: dict[str, str],
+                     defined: dict[str, str], names: dict[str, str], cells: dict[str, str],
                      checks: dict[str, dict[str, str]]) -> dict:
     form = ctx.form
     return {
@@ -98,12 +98,21 @@ def manifest_payload(ctx: TemplateContext, key: SigningKey, structure: list[list
         "dev_key": key.dev,
         "structure_digest": structure_digest(structure, defined),
         "inputs": {item.id: cells[item.id] for item in form.inputs},
+        "names": {name: plain_address(target) for name, target in sorted(names.items())},
         "indicators": {ind.spec.code: cells[ind.spec.name] for ind in form.indicators},
         "checks": checks,
         "targets": {code: ctx.targets[code] for code in sorted(ctx.targets)},
         "previous": {"period": str(ctx.previous_period) if ctx.previous_period else None,
                      "values": dict(sorted(ctx.previous.items()))},
     }
+
+
+def plain_address(reference: str) -> str:
+    """``'Данные'!$D$7`` -> ``Данные!D7``: how the manifest names cells."""
+    sheet, cells = reference.rsplit("!", 1)
+    if sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    return f"{sheet}!{cells.replace('$', '')}"
 
 
 def _write_manifest(sheet: Sheet, payload: dict, key: SigningKey, st: dict) -> None:

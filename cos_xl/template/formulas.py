@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cos_xl import expr
-from cos_xl.core import NOT_EVALUATED
+from cos_xl.core import EMPTY_IN_MESSAGE, NOT_EVALUATED
 from cos_xl.rules.inputs import OK, excel_string
 from cos_xl.spec import Form, Label, RuleInstance, Value
 from cos_xl.spec.models import excel_defined_name
@@ -24,7 +24,10 @@ def message_formula(form: Form, rule: RuleInstance) -> str:
         if isinstance(part, Label):
             pieces.append(excel_string(form.label(part.name)))
         elif isinstance(part, Value):
-            pieces.append(f"({to_excel(form, part.expr)})")
+            value = to_excel(form, part.expr)
+            if isinstance(part.expr, expr.Name):  # an empty cell reads "(пусто)", not ""
+                value = f'IF({value}="",{excel_string(EMPTY_IN_MESSAGE)},{value})'
+            pieces.append(f"({value})")
         elif part:
             pieces.append(excel_string(part))
     return "&".join(pieces) or '""'
