@@ -145,9 +145,10 @@ def test_parse_allowed(source: str, tree: object) -> None:
         ("ROUND(a, 16)", ["от -15 до 15"]),
         ("BLANK(a + 1)", ["позиция 7", "имя ячейки"]),
         ("BLANK(1)", ["имя ячейки"]),
-        ("a +", ["Синтаксическая ошибка", "'a +'"]),
-        ("a = b", ["Синтаксическая ошибка"]),
-        ("a <> b", ["Синтаксическая ошибка"]),
+        ("a +", ["Синтаксическая ошибка", "'a +'", "позиция 4"]),
+        ("a +* b", ["Синтаксическая ошибка", "позиция 4"]),
+        ("a = b", ["Синтаксическая ошибка", "=="]),
+        ("a <> b", ["Синтаксическая ошибка", "!="]),
         ("", ["Пустое выражение"]),
         ("   ", ["Пустое выражение"]),
         ("a+" * 1000 + "a", ["Слишком длинное", "2001", "2000"]),
@@ -445,6 +446,13 @@ def test_to_excel_default_ref_rejects_bad_defined_names(source: str, fragment: s
     assert to_excel(parse(source), ref=lambda n: "Z9")  # fine with an explicit ref
 
 
+def test_to_excel_rejects_formulas_longer_than_excel_allows() -> None:
+    expr = parse("SUM(" + ", ".join(f"x{i}" for i in range(200)) + ")")
+    assert to_excel(expr, ref=lambda n: f"'Лист'!${n.upper()}$1")
+    with pytest.raises(ExprError, match="8192"):
+        to_excel(expr, ref=lambda n: f"'{'Очень длинный лист ' * 2}'!${n.upper()}$1")
+
+
 def test_to_excel_accepts_names_that_are_not_cell_references() -> None:
     assert to_excel(parse("XFE1 + ABCD1 + e403_go + a1_b")) == "XFE1+ABCD1+e403_go+a1_b"
 
@@ -629,7 +637,8 @@ def test_fixed_cases_and_blank_agree_with_libreoffice(workdir: Path) -> None:
             if inputs[name] is not None:
                 ws.write_number(j, col, inputs[name])
         for source in FIXED_SOURCES:
-            formula = to_excel(parse(source), ref=lambda n, r=j + 1: f"{'ABCD'[INPUTS.index(n)]}{r}")
+            formula = to_excel(parse(source),
+                               ref=lambda n, r=j + 1: f"{'ABCD'[INPUTS.index(n)]}{r}")
             ws.write_formula(row, 5, "=" + formula, None, "")
             cases.append((row + 1, source, inputs))
             row += 1

@@ -48,6 +48,7 @@ from cos_xl.expr.nodes import (
 )
 
 CMP, ADD, MUL, NEG, ATOM = 1, 2, 3, 4, 5
+EXCEL_MAX_FORMULA = 8192  # Excel's limit on the length of a formula
 
 _XL_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
 _A1_RE = re.compile(r"([A-Za-z]{1,3})([0-9]+)\Z")
@@ -109,8 +110,13 @@ def to_excel(expr: Expr, ref: Callable[[str], str] | None = None) -> str:
     name itself, used as a workbook defined name (checked: it must not look like a cell
     reference such as ``e40107``).
     """
-    emitter = _Emitter(ref or _default_ref(expr))
-    return emitter.emit(expr)[0]
+    formula = _Emitter(ref or _default_ref(expr)).emit(expr)[0]
+    if len(formula) > EXCEL_MAX_FORMULA:
+        raise ExprError(
+            f"Формула Excel длиннее {EXCEL_MAX_FORMULA} символов ({len(formula)}): {formula[:80]}… "
+            f"(Excel formula too long)"
+        )
+    return formula
 
 
 class _Emitter:
@@ -172,7 +178,8 @@ class _Emitter:
         if f == "BLANK":
             return f'{self.ref(args[0].id)}=""'  # type: ignore[union-attr]
         if f == "ROUND":
-            return f"ROUND({self.number(args[0])[0]},{format_number(args[1].value)})"  # type: ignore[union-attr]
+            digits = format_number(args[1].value)  # type: ignore[union-attr]
+            return f"ROUND({self.number(args[0])[0]},{digits})"
         if f == "ABS":
             return f"ABS({self.number(args[0])[0]})"
         parts = []

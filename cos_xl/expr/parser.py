@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from functools import lru_cache
 
 from cos_xl.errors import ExprError
@@ -223,6 +224,17 @@ def _int_literal(node: ast.AST) -> int | None:
     return None
 
 
+def _syntax_hint(source: str) -> str:
+    """Hints for habits carried over from Excel formulas."""
+    if "<>" in source:
+        return "; 'не равно' записывается как != (not <>)"
+    if re.search(r"(?<![<>=!])=(?!=)", source):
+        return "; сравнение на равенство записывается как == (not =)"
+    if "&" in source or '"' in source:
+        return "; строки и '&' не поддерживаются"
+    return ""
+
+
 @lru_cache(maxsize=4096)
 def parse(source: str) -> Expr:
     """Parse and whitelist one expression. Raises ExprError with the position of the problem."""
@@ -238,10 +250,14 @@ def parse(source: str) -> Expr:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as e:
-        where = f"позиция {e.offset}" if (e.lineno or 1) <= 1 else \
-            f"строка {e.lineno}, позиция {e.offset}"
+        lineno = e.lineno or 1
+        col = e.offset or 0
+        if col < 1:  # Python reports offset 0 for an unexpected end of the expression
+            lines = source.strip().split("\n")
+            col = len(lines[min(lineno, len(lines)) - 1]) + 1
+        where = f"позиция {col}" if lineno <= 1 else f"строка {lineno}, позиция {col}"
         raise ExprError(f"Синтаксическая ошибка в выражении {_quote(source)} ({where}): "
-                        f"{e.msg} (syntax error)") from None
+                        f"{e.msg}{_syntax_hint(source)} (syntax error)") from None
     except (RecursionError, MemoryError, ValueError) as e:
         raise ExprError(f"Не удалось разобрать выражение {_quote(source)}: {e} "
                         "(cannot parse)") from None

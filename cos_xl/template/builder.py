@@ -6,10 +6,12 @@ The steps read in order: styles, sheets, names, protection, manifest, structure 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+from dataclasses import dataclass
 
 from cos_xl import __version__, core
-from cos_xl.signing import SigningKey, canonical_json, digest, sign
+from cos_xl.signing import SigningKey, canonical_json, sign
 from cos_xl.template.context import TemplateContext
 from cos_xl.template.layout import (
     MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_CHECKS, SHEET_DATA, SHEET_INDICATORS,
@@ -28,8 +30,32 @@ SHEET_PROTECTION = {"format_columns": True, "format_rows": True, "select_locked_
                     "select_unlocked_cells": True}
 
 
+@dataclass(frozen=True)
+class Built:
+    data: bytes
+    payload: dict
+    #: Canonical JSON of the locked structure; its SHA-256 is the manifest's structure digest.
+    structure_text: str
+
+
+@dataclass(frozen=True)
+class ManifestPlaceholders:
+    """Texts written instead of the signed manifest, for a skeleton that is filled in later."""
+
+    payload: str
+    signature: str
+    digest: str
+
+
 def build_workbook(ctx: TemplateContext, key: SigningKey) -> tuple[bytes, dict]:
     """The workbook's bytes and its manifest payload. Deterministic for the same context."""
+    built = build(ctx, key)
+    return built.data, built.payload
+
+
+def build(ctx: TemplateContext, key: SigningKey,
+          placeholders: ManifestPlaceholders | None = None) -> Built:
+    """Build one workbook; with ``placeholders`` the manifest cells get those texts instead."""
     buffer = io.BytesIO()
     wb = ProtectedWorkbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                     "strings_to_formulas": False, "strings_to_urls": False})
@@ -66,22 +92,32 @@ def build_workbook(ctx: TemplateContext, key: SigningKey) -> tuple[bytes, dict]:
     sheets[SHEET_TITLE].ws.activate()
     sheets[SHEET_INSTRUCTIONS].ws.set_first_sheet()
 
-    payload = manifest_payload(ctx, key, structure, defined, names, cells, checks)
-    _write_manifest(sheets[SHEET_MANIFEST], payload, key, st)
+    structure_text = structure_json(structure, defined)
+    payload = manifest_payload(ctx, key, sha256_text(structure_text), names, cells, checks)
+    if placeholders is None:
+        text = canonical_json(payload)
+        texts = ManifestPlaceholders(text, sign(text, key), payload["structure_digest"])
+    else:
+        texts = placeholders
+    _write_manifest(sheets[SHEET_MANIFEST], payload, texts, key)
     wb.protect_structure(ctx.password)
     wb.close()
-    return buffer.getvalue(), payload
+    return Built(buffer.getvalue(), payload, structure_text)
 
 
-def structure_digest(structure: list[list[str]], defined: dict[str, str]) -> str:
-    """SHA-256 of the locked structure: sheet list, locked cells (labels, formulas, prefilled
-    values), data validations, defined names and protection settings."""
-    return digest({"sheets": list(SHEETS), "cells": structure, "names": defined,
-                   "protection": sorted(SHEET_PROTECTION)})
+def structure_json(structure: list[list[str]], defined: dict[str, str]) -> str:
+    """The locked structure as canonical JSON: sheet list, locked cells (labels, formulas,
+    prefilled values), data validations, defined names and protection settings."""
+    return canonical_json({"sheets": list(SHEETS), "cells": structure, "names": defined,
+                           "protection": sorted(SHEET_PROTECTION)})
 
 
-def manifest_payload(ctx: TemplateContext, key: SigningKey, structure: list[list[str]],
-                     defined: dict[str, str], names: dict[str, str], cells: dict[str, str],
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def manifest_payload(ctx: TemplateContext, key: SigningKey, structure_digest: str,
+                     names: dict[str, str], cells: dict[str, str],
                      checks: dict[str, dict[str, str]]) -> dict:
     form = ctx.form
     return {
@@ -96,7 +132,7 @@ def manifest_payload(ctx: TemplateContext, key: SigningKey, structure: list[list
         "deadline": ctx.deadline.isoformat(),
         "generator": f"cos-xl {__version__}",
         "dev_key": key.dev,
-        "structure_digest": structure_digest(structure, defined),
+        "structure_digest": structure_digest,
         "inputs": {item.id: cells[item.id] for item in form.inputs},
         "names": {name: plain_address(target) for name, target in sorted(names.items())},
         "indicators": {ind.spec.code: cells[ind.spec.name] for ind in form.indicators},
@@ -115,18 +151,18 @@ def plain_address(reference: str) -> str:
     return f"{sheet}!{cells.replace('$', '')}"
 
 
-def _write_manifest(sheet: Sheet, payload: dict, key: SigningKey, st: dict) -> None:
-    text = canonical_json(payload)
+def _write_manifest(sheet: Sheet, payload: dict, texts: ManifestPlaceholders,
+                    key: SigningKey) -> None:
     ws = sheet.ws
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 80)
     ws.write_string(MANIFEST_PAYLOAD_CELL.replace("B", "A"), "manifest")
-    ws.write_string(MANIFEST_PAYLOAD_CELL, text)
+    ws.write_string(MANIFEST_PAYLOAD_CELL, texts.payload)
     ws.write_string(MANIFEST_SIGNATURE_CELL.replace("B", "A"), "signature (HMAC-SHA256)")
-    ws.write_string(MANIFEST_SIGNATURE_CELL, sign(text, key))
+    ws.write_string(MANIFEST_SIGNATURE_CELL, texts.signature)
     readable = [("form", f"{payload['form_id']} {payload['form_version']}"),
                 ("region", payload["region_code"]), ("period", payload["period"]),
-                ("structure", payload["structure_digest"]),
+                ("structure", texts.digest),
                 ("key", "development key" if key.dev else "federal key")]
     for row, (label, value) in enumerate(readable, start=3):
         ws.write_string(row, 0, label)

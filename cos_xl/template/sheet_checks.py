@@ -76,7 +76,7 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
         sheet.text(row, C["severity"], SEVERITY_RU["error"], st["cell"])
         sheet.text(row, C["what"], f"Поле {label}: заполнено, формат верен", st["cell"])
         sheet.formula(row, C["result"], message_f, st["cell"], problem[1] if problem else OK)
-        sheet.text(row, C["explanation"], "", st["cell"])
+        sheet.blank(row, C["explanation"], st["cell"])
         checks[f"input:{item.id}"] = {"result": address(sheet.name, row, C["result"])}
         row, number = row + 1, number + 1
 
@@ -91,7 +91,7 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
         if rule.severity == "warning":
             entry["explanation"] = sheet.input(row, C["explanation"], st["explanation"])
         else:
-            sheet.text(row, C["explanation"], "", st["cell"])
+            sheet.blank(row, C["explanation"], st["cell"])
         checks[rule.id] = entry
         row, number = row + 1, number + 1
     if row > CHECK_LAST_ROW:

@@ -63,7 +63,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
         sheet.text(row, C["unit"], spec.unit, st["center"])
         target = ctx.targets.get(spec.code)
         if target is None:
-            sheet.text(row, C["target"], "", st["center"])
+            sheet.blank(row, C["target"], st["center"])
         else:
             sheet.number(row, C["target"], target, st["share"] if share else st["number"])
         value_cell, target_cell = cell(row, C["value"]), cell(row, C["target"])
@@ -71,7 +71,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
                       _status(cached.get(spec.name), target))
         previous = ctx.previous.get(spec.code)
         if previous is None:
-            sheet.text(row, C["prev"], "", st["center"])
+            sheet.blank(row, C["prev"], st["center"])
         else:
             sheet.number(row, C["prev"], previous, st["share"] if share else st["number"])
         names[spec.prev_name] = ref(sheet.name, row, C["prev"])

@@ -80,6 +80,11 @@ class Sheet:
         self.ws.write_string(row, col, text, fmt)
         self._record(row, col, "s", text)
 
+    def blank(self, row: int, col: int, fmt) -> None:
+        """A locked empty cell (formatted): ISBLANK is true for it, unlike for ``""``."""
+        self.ws.write_blank(row, col, None, fmt)
+        self._record(row, col, "b", "")
+
     def number(self, row: int, col: int, value: float, fmt=None) -> None:
         self.ws.write_number(row, col, value, fmt)
         self._record(row, col, "n", repr(float(value)))
