@@ -9,10 +9,10 @@ install:
 
 # The main job on built-in defaults: until `cos-xl demo` exists, the templates of a sample
 # period for every region, signed with the development key.
-demo:
+demo: install
 	$(PYTHON) -m cos_xl.cli generate --period 2020Q3 --out $(OUT)/2020Q3 --dev-key
 
-test:
+test: install
 	$(PYTHON) -m pytest -q
 
 bench:

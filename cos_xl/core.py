@@ -16,8 +16,8 @@ from cos_xl.rules.inputs import OK, check_input, fmt_number
 from cos_xl.spec import Form, Label, RuleInstance, Value
 from cos_xl.spec.form import PREV_SAME_YEAR
 
-#: Stands for an Excel error value (#VALUE!, #DIV/0!) in a namespace; any arithmetic on it fails.
-ERROR = "#VALUE!"
+#: Stands for an Excel error value (#VALUE!, #DIV/0!) in a namespace; any use of it fails.
+ERROR = expr.ERROR
 EMPTY_IN_MESSAGE = "(пусто)"
 NOT_EVALUATED = "Проверка не выполнена: сначала исправьте ошибки в исходных данных"
 

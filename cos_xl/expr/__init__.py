@@ -25,9 +25,11 @@ from cos_xl.expr.nodes import (
 )
 from cos_xl.expr.parser import parse
 from cos_xl.expr.excel import to_excel
-from cos_xl.expr.to_python import compile_python, to_python_source
+from cos_xl.expr.to_python import ERROR, ErrorValue, compile_python, to_python_source
 
 __all__ = [
+    "ERROR",
+    "ErrorValue",
     "Binary",
     "BoolOp",
     "Call",

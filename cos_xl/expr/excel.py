@@ -1,27 +1,31 @@
 """to_excel(): a native Excel formula (without the leading "=") meaning exactly the expression.
 
-Normalisations, each making Excel (and LibreOffice, pycel, formulas) compute what
-compile_python computes:
+Normalisations, each making Excel, LibreOffice, pycel and formulas compute what compile_python
+computes (checked on LibreOffice 7 headless, pycel 1.0b30 and formulas 1.3 by
+tests/test_expr.py; the Excel behaviour is Microsoft's documented one):
 
 * ``a == b`` -> ``a=b``, ``!=`` -> ``<>``, ``and``/``or``/``not`` -> AND()/OR()/NOT().
 * Logical contexts (IF condition, AND/OR/NOT operands) that are not logical values become
-  ``x<>0``: Excel's AND/OR *ignore* an empty cell given directly (AND(empty, TRUE) = TRUE and
+  ``x<>0``: AND/OR *ignore* an empty cell given directly (AND(empty, TRUE) = TRUE,
   AND(empty) = #VALUE!), while our rule is "empty counts as 0".
 * A comparison between a logical value and a number coerces the logical value with ``+0``:
-  Excel ranks TRUE above every number (TRUE=1 is FALSE), LibreOffice treats TRUE as 1; with
-  ``+0`` all agree on Python's 1/0. ``--x`` is avoided: the ``formulas`` engine evaluates
+  Excel and pycel rank TRUE above every number (TRUE=1 is FALSE), LibreOffice treats TRUE as
+  1; with ``+0`` all agree on Python's 1/0. ``--x`` is avoided: ``formulas`` evaluates
   ``--(1>0)`` to TRUE, not 1.
 * SUM/MIN/MAX: a bare name is passed as a reference (an empty cell is ignored, as in
-  compile_python); an argument that is a logical value or an IF that may yield an empty cell is
-  emitted as ``x+0`` (pycel and formulas ignore a logical scalar in SUM where Excel counts it,
-  and disagree on an IF returning an empty cell).
-* BLANK(x) -> ``x=""``: TRUE for an empty cell and for a formula returning "", FALSE for 0, in
-  Excel, LibreOffice, pycel and formulas. ISBLANK is not used: it is FALSE for a formula
-  returning "". ``LEN(x)=0`` would work too; ``x=""`` does not format a number as text first.
+  compile_python); an argument that is a logical value, or an IF that may yield an empty cell,
+  is emitted as ``x+0``: SUM(1>0,1) is 2 in LibreOffice (and Excel) but 1 in pycel and
+  formulas; MIN(IF(TRUE,A1,1),7) with A1 empty is 7 in LibreOffice and pycel, 0 in formulas.
+* BLANK(x) -> ``x=""``: TRUE for an empty cell and for a formula returning "", FALSE for 0 and
+  for text. ISBLANK is not used: it is FALSE for a formula returning "". ``LEN(x)=0`` gives the
+  same results; ``x=""`` is shorter and does not format a number as text first.
 * Parentheses: by precedence, always around a right operand of the same precedence (floating
-  point ``a+(b+c)`` is not ``a+b+c``), around a negated non-atom and around comparisons inside
-  comparisons (Excel's comparison operators are not chained as in Python).
+  point ``a+(b+c)`` is not ``a+b+c``), around a negated non-atom (no ``--``) and around
+  comparisons inside comparisons (Excel's comparison operators are not chained as in Python).
 * Numbers: no exponent notation (1e-05 -> 0.00001), integral values without ".0".
+* Default ``ref`` (defined names): rejects names Excel would read as a cell (``e40107``), as
+  R1C1 (``c``, ``r``, ``R2C``) or as TRUE/FALSE, and names differing only in case. A formula
+  longer than Excel's 8192 characters is an ExprError.
 """
 
 from __future__ import annotations
@@ -145,6 +149,12 @@ class _Emitter:
                 (lt, lp), (rt, rp) = self.emit(e.left), self.emit(e.right)
             else:
                 (lt, lp), (rt, rp) = self.number(e.left), self.number(e.right)
+            # A cell holding text compares as "greater than any number" in Excel; with +0 it
+            # gives #VALUE!, as the Python side raises EvalError for text. Empty stays 0.
+            if isinstance(e.left, Name):
+                lt, lp = f"{lt}+0", ADD
+            if isinstance(e.right, Name):
+                rt, rp = f"{rt}+0", ADD
             lt = lt if lp > CMP else f"({lt})"
             rt = rt if rp > CMP else f"({rt})"
             return f"{lt}{_XL_CMP[e.op]}{rt}", CMP

@@ -108,8 +108,19 @@ def _n(v: Mapping[str, object], k: str) -> float:
     return _other(k, x)
 
 
+class ErrorValue(str):
+    """An Excel error value held in a cell (``#VALUE!``): every use of it is an error, as in
+    Excel, where even ``A1=""`` on an error cell gives the error."""
+
+
+#: The error value the indicator core stores for a cell whose formula fails.
+ERROR = ErrorValue("#VALUE!")
+
+
 def _blank(v: Mapping[str, object], k: str) -> bool:
     x = _lookup(v, k)
+    if isinstance(x, ErrorValue):
+        raise EvalError(f"В ячейке {k!r} ошибка {x} (error value)")
     return x is None or x == ""
 
 

@@ -89,6 +89,9 @@ def build(ctx: TemplateContext, key: SigningKey,
         wb.define_name(name, "=" + defined[name])
     for sheet in sheets.values():
         sheet.ws.protect(ctx.password, SHEET_PROTECTION)
+        sheet.ws.set_paper(9)  # A4, landscape, one page wide: regions print these
+        sheet.ws.set_landscape()
+        sheet.ws.fit_to_pages(1, 0)
     sheets[SHEET_TITLE].ws.activate()
     sheets[SHEET_INSTRUCTIONS].ws.set_first_sheet()
 

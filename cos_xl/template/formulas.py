@@ -13,6 +13,13 @@ def to_excel(form: Form, node: expr.Expr) -> str:
     return expr.to_excel(node, excel_defined_name)
 
 
+def number_formula(form: Form, node: expr.Expr) -> str:
+    """A numeric cell's formula; a bare input gets ``+0`` so that text typed into the input
+    shows #VALUE! (as the Python core reports) instead of being passed through as text."""
+    formula = to_excel(form, node)
+    return f"{formula}+0" if isinstance(node, expr.Name) else formula
+
+
 def share_formula(num_name: str, den_name: str) -> str:
     """A share in percent that is empty (never 0, never #DIV/0!) when the denominator is 0."""
     return f'IF({den_name}=0,"",{num_name}/{den_name}*100)'

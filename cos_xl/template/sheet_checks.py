@@ -37,8 +37,8 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
                  checks: dict[str, dict[str, str]], input_problems: dict[str, tuple[str, str]],
                  rule_results: list[RuleResult]) -> None:
     ws = sheet.ws
-    for key, width in {"no": 5, "code": 20, "severity": 15, "what": 50, "result": 70,
-                       "explanation": 45}.items():
+    widths = {"no": 5, "code": 20, "severity": 15, "what": 50, "result": 70, "explanation": 45}
+    for key, width in widths.items():
         ws.set_column(C[key], C[key], width)
     sheet.text(0, 0, "Проверки (те же, что выполнит федеральный валидатор)", st["title"])
     sheet.text(1, 0, ctx.heading, st["subtitle"])
@@ -60,6 +60,7 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
     row = CHECK_FIRST_ROW - 1
     for key, text in header.items():
         sheet.text(row, C[key], text, st["header"])
+    ws.set_row(row, 27)
     ws.freeze_panes(CHECK_FIRST_ROW, 0)
 
     row, number = CHECK_FIRST_ROW, 1
@@ -74,7 +75,9 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
         sheet.number(row, C["no"], number, st["center"])
         sheet.formula(row, C["code"], code_f, st["cell"], problem[0] if problem else "")
         sheet.text(row, C["severity"], SEVERITY_RU["error"], st["cell"])
-        sheet.text(row, C["what"], f"Поле {label}: заполнено, формат верен", st["cell"])
+        what = f"Поле {label}: заполнено, формат верен"
+        sheet.text(row, C["what"], what, st["cell"])
+        sheet.fit_row(row, [(what, widths["what"])])
         sheet.formula(row, C["result"], message_f, st["cell"], problem[1] if problem else OK)
         sheet.blank(row, C["explanation"], st["cell"])
         checks[f"input:{item.id}"] = {"result": address(sheet.name, row, C["result"])}
@@ -85,7 +88,9 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
         sheet.number(row, C["no"], number, st["center"])
         sheet.text(row, C["code"], rule.code, st["cell"])
         sheet.text(row, C["severity"], SEVERITY_RU[rule.severity], st["cell"])
-        sheet.text(row, C["what"], f"{rule.title}: {ctx.form.label(rule.target)}", st["cell"])
+        what = f"{rule.title}: {ctx.form.label(rule.target)}"
+        sheet.text(row, C["what"], what, st["cell"])
+        sheet.fit_row(row, [(what, widths["what"])])
         sheet.formula(row, C["result"], rule_formula(ctx.form, rule), st["cell"], result.message)
         entry = {"result": address(sheet.name, row, C["result"])}
         if rule.severity == "warning":

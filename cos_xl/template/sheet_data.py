@@ -32,10 +32,13 @@ def _validation(item: Input, list_names: dict[str, str]) -> dict:
             "error_message": "Не больше 255 знаков."}
 
 
+WIDTHS = {"no": 6, "label": 70, "unit": 8, "value": 18, "hint": 40, "id": 16}
+
+
 def write_data(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, str],
                cells: dict[str, str], list_names: dict[str, str]) -> None:
     ws = sheet.ws
-    for key, width in {"no": 6, "label": 70, "unit": 8, "value": 18, "hint": 40, "id": 16}.items():
+    for key, width in WIDTHS.items():
         ws.set_column(C[key], C[key], width)
     sheet.text(0, 0, ctx.form.spec.form.title, st["title"])
     sheet.text(1, 0, ctx.heading, st["subtitle"])
@@ -46,6 +49,7 @@ def write_data(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, st
     row = DATA_FIRST_ROW - 1
     for key, text in header.items():
         sheet.text(row, C[key], text, st["header"])
+    ws.set_row(row, 27)
     ws.freeze_panes(DATA_FIRST_ROW, 0)
     row = DATA_FIRST_ROW
     data_sections = [s for s in ctx.form.spec.sections if s.sheet == "data"]
@@ -62,6 +66,7 @@ def write_data(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, st
             cells[item.id] = sheet.input(row, C["value"], fmt)
             names[item.id] = ref(sheet.name, row, C["value"])
             sheet.text(row, C["hint"], item.hint, st["hint"])
+            sheet.fit_row(row, [(item.label, WIDTHS["label"]), (item.hint, WIDTHS["hint"])])
             sheet.text(row, C["id"], item.id, st["small"])
             sheet.validate(row, C["value"], _validation(item, list_names))
             row += 1

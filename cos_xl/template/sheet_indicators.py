@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cos_xl.spec.form import PREV_SAME_YEAR
 from cos_xl.template.context import TemplateContext
-from cos_xl.template.formulas import share_formula, to_excel
+from cos_xl.template.formulas import number_formula, share_formula
 from cos_xl.template.layout import IND_COLS as C
 from cos_xl.template.layout import IND_FIRST_ROW, address, cell, ref
 from cos_xl.template.writer import Sheet
@@ -37,6 +37,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
     row = IND_FIRST_ROW - 1
     for key, text in header.items():
         sheet.text(row, C[key], text, st["header"])
+    ws.set_row(row, 27)
     ws.freeze_panes(IND_FIRST_ROW, 0)
 
     row = IND_FIRST_ROW
@@ -45,11 +46,11 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
         share = spec.kind == "share"
         sheet.text(row, C["code"], spec.code, st["center"])
         sheet.text(row, C["title"], spec.title, st["label"])
-        sheet.formula(row, C["num"], to_excel(ctx.form, ind.numerator), st["number"],
+        sheet.formula(row, C["num"], number_formula(ctx.form, ind.numerator), st["number"],
                       cached.get(spec.num_name))
         names[spec.num_name] = ref(sheet.name, row, C["num"])
         if share:
-            sheet.formula(row, C["den"], to_excel(ctx.form, ind.denominator), st["number"],
+            sheet.formula(row, C["den"], number_formula(ctx.form, ind.denominator), st["number"],
                           cached.get(spec.den_name))
             names[spec.den_name] = ref(sheet.name, row, C["den"])
             value = share_formula(spec.num_name, spec.den_name)
@@ -76,6 +77,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
             sheet.number(row, C["prev"], previous, st["share"] if share else st["number"])
         names[spec.prev_name] = ref(sheet.name, row, C["prev"])
         sheet.text(row, C["note"], spec.national_note, st["hint"])
+        sheet.fit_row(row, [(spec.title, widths["title"]), (spec.national_note, widths["note"])])
         row += 1
 
 

@@ -46,7 +46,7 @@ def write_instructions(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict
     for number, step in enumerate(_steps(ctx), start=1):
         sheet.text(row, 0, f"{number}.", st["center"])
         sheet.merge_text(row, 1, row, 2, step, st["text"])
-        ws.set_row(row, 30)
+        sheet.fit_row(row, [(step, 140)])
         row += 1
 
     row += 1
@@ -59,7 +59,9 @@ def write_instructions(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict
         spec = ind.spec
         sheet.text(row, 0, spec.code, st["center"])
         sheet.text(row, 1, spec.title, st["label"])
-        sheet.text(row, 2, f"{spec.method} (пункт {spec.letter_item} письма)", st["label"])
+        method = f"{spec.method} (пункт {spec.letter_item} письма)"
+        sheet.text(row, 2, method, st["label"])
+        sheet.fit_row(row, [(spec.title, 70), (method, 70)])
         sheet.text(row, 3, spec.unit, st["center"])
         target = ctx.targets.get(spec.code)
         if target is None:

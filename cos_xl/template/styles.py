@@ -18,7 +18,7 @@ def make_styles(workbook) -> dict:
         "title": fmt(bold=True, font_size=14),
         "subtitle": fmt(italic=True, font_color="#44546A"),
         "text": fmt(text_wrap=True),
-        "bold": fmt(bold=True, text_wrap=True),
+        "bold": fmt(bold=True),
         "small": fmt(font_size=8, font_color="#808080"),
         "header": fmt(bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
                       valign="vcenter"),

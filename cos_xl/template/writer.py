@@ -65,6 +65,11 @@ class CachingWorksheet(Worksheet):
 _PREPARER = Worksheet()
 
 
+def _lines(text: str, width: float) -> int:
+    per_line = max(int(width * 1.05), 1)  # Arial 10: about 1.05 characters per width unit
+    return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+
+
 class Sheet:
     """Writes cells of one worksheet and records every locked one into ``structure``."""
 
@@ -79,6 +84,13 @@ class Sheet:
     def text(self, row: int, col: int, text: str, fmt=None) -> None:
         self.ws.write_string(row, col, text, fmt)
         self._record(row, col, "s", text)
+
+    def fit_row(self, row: int, texts: list[tuple[str, float]]) -> None:
+        """Set a row's height for wrapped texts: (text, column width) pairs. XlsxWriter cannot
+        measure text, and office programs do not grow rows of a protected sheet on open."""
+        lines = max((_lines(text, width) for text, width in texts), default=1)
+        if lines > 1:
+            self.ws.set_row(row, 13.0 * lines)
 
     def blank(self, row: int, col: int, fmt) -> None:
         """A locked empty cell (formatted): ISBLANK is true for it, unlike for ``""``."""

@@ -1,0 +1,72 @@
+"""Generated parts of the docs, so that they cannot drift from the code.
+
+``python -m cos_xl.docgen`` rewrites the marked blocks of README.md; a test fails when they are
+out of date.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from cos_xl.rules.inputs import CODES as INPUT_CODES
+from cos_xl.spec import load_form
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def names_table() -> str:
+    form = load_form()
+    rows = ["| defined name | what | sheet |", "| --- | --- | --- |"]
+    for item in form.inputs:
+        sheet = "Титул" if item.section == "responsible" else "Данные"
+        rows.append(f"| `{form.excel_name(item.id)}` | {item.short} | {sheet} |")
+    for ind in form.indicators:
+        spec = ind.spec
+        rows.append(f"| `{spec.name}` | {spec.code} {spec.short}, {spec.unit} "
+                    f"(UDF `{spec.udf}`) | Показатели |")
+    rows += ["| `region_code`, `period`, `deadline` | код субъекта, период, срок | Титул |",
+             "| `NUM_*`, `DEN_*`, `PREV_*`, `PREV_SAME_YEAR` | числитель, знаменатель, "
+             "предыдущее значение | Показатели |",
+             "| `CHECK_ERRORS`, `CHECK_WARNINGS`, `CHECK_STATUS` | итог проверок | Проверки |"]
+    return "\n".join(rows)
+
+
+def codes_table() -> str:
+    form = load_form()
+    rows = ["| code | severity | title |", "| --- | --- | --- |"]
+    for code, title in INPUT_CODES.items():
+        rows.append(f"| `{code}` | error | {title} |")
+    seen = set()
+    for rule in form.rules:
+        if rule.code not in seen:
+            seen.add(rule.code)
+            rows.append(f"| `{rule.code}` | {rule.severity} | {rule.title} |")
+    return "\n".join(rows)
+
+
+BLOCKS = {"names": names_table, "codes": codes_table}
+
+
+def render(text: str) -> str:
+    for block, make in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- {block}:start -->\n)(?:.*?\n)?(<!-- {block}:end -->)", re.S)
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if "--check" in sys.argv:
+        if new != text:
+            print("README.md is out of date: run python -m cos_xl.docgen", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
