@@ -19,14 +19,14 @@ Example (``docs/campaign.example.toml``)::
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from cos_xl.errors import ConfigError
 from cos_xl.periods import Period
 from cos_xl.spec import DEFAULT_FORM, Form
+from cos_xl.tomlfile import load_model
 
 DEFAULT_PASSWORD = "cos-xl"
 
@@ -102,18 +102,7 @@ def load_campaign(path: Path | None) -> Campaign:
     """Load a campaign TOML file; ``None`` gives the defaults."""
     if path is None:
         return Campaign()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the campaign configuration: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        campaign = Campaign.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from exc
+    campaign = load_model(path, Campaign, ConfigError, "campaign configuration")
     for key in campaign.periods:
         try:
             Period.parse(key)

@@ -488,7 +488,8 @@ class LibreOffice:
             code = h.worker.poll() if h.worker else None
             diag = self._diagnostics()
             _cleanup(h)
-            raise OfficeError(f"{what}: the UNO worker is gone (exit code {code}): {exc}{diag}")
+            raise OfficeError(
+                f"{what}: the UNO worker is gone (exit code {code}): {exc}{diag}") from exc
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()

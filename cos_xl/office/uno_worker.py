@@ -270,7 +270,8 @@ class Worker:
         except RequestError:
             raise
         except Exception as exc:
-            raise RequestError(f"LibreOffice refused to set {ref} ({key!r}): {_uno_message(exc)}")
+            raise RequestError(
+                f"LibreOffice refused to set {ref} ({key!r}): {_uno_message(exc)}") from exc
 
     # -- one document ------------------------------------------------------------------------
     def process(self, req: dict) -> dict:

@@ -5,17 +5,15 @@ A broken spec fails with one message naming the file, the key and the problem.
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from cos_xl import expr
 from cos_xl.errors import ExprError, SpecError
 from cos_xl.spec.form import CompiledIndicator, Form, Label, RuleInstance, Value, parse_message
 from cos_xl.spec.models import FormSpec, Input
+from cos_xl.tomlfile import load_model
 
 DEFAULT_FORM = "cos-2020"
 INFO_SYSTEMS = "info_systems"
@@ -48,19 +46,7 @@ def load_form(name_or_path: str | Path = DEFAULT_FORM) -> Form:
 
 
 def load_form_file(path: Path) -> Form:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the form specification: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from exc
-    try:
-        spec = FormSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _key_path(first["loc"], data)
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise SpecError(f"{path}: {key}: {first['msg']}{more}") from exc
+    spec = load_model(path, FormSpec, SpecError, "form specification", key_of=_key_path)
     return _compile(spec, path)
 
 

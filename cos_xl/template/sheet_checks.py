@@ -3,6 +3,8 @@ shows OK or the Russian message the federal validator would give; warnings can b
 
 from __future__ import annotations
 
+from functools import partial
+
 from cos_xl.core import RuleResult
 from cos_xl.findings import SEVERITY_RU
 from cos_xl.rules.inputs import CODES, OK, excel_input_check
@@ -66,8 +68,8 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
     row, number = CHECK_FIRST_ROW, 1
     for item in ctx.form.inputs:
         label = ctx.form.label(item.id)
-        formulas = ctx.form.memoized(("input_check", item.id), lambda: excel_input_check(
-            item, ctx.form.excel_name(item.id), label))
+        formulas = ctx.form.memoized(("input_check", item.id), partial(
+            excel_input_check, item, ctx.form.excel_name(item.id), label))
         if formulas is None:
             continue
         code_f, message_f = formulas
