@@ -53,7 +53,7 @@ def write_data(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, st
     ws.freeze_panes(DATA_FIRST_ROW, 0)
     row = DATA_FIRST_ROW
     data_sections = [s for s in ctx.form.spec.sections if s.sheet == "data"]
-    for number, section in enumerate(data_sections, start=1):
+    for section in data_sections:
         sheet.merge_text(row, C["no"], row, C["id"], section.title, st["section"])
         row += 1
         for item in ctx.form.inputs:
