@@ -15,9 +15,11 @@ from cos_xl import __version__
 from cos_xl.campaign import load_campaign
 from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
+from cos_xl.generate import write_atomically
 from cos_xl.periods import Period
 from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
+from cos_xl.vba import wrappers
 
 app = typer.Typer(
     name="cos-xl", no_args_is_help=True, add_completion=False,
@@ -86,6 +88,28 @@ def generate(
     per = result.seconds / max(len(result.paths), 1) * 1000
     console.print(f"Готово: {len(result.paths)} книг(и) за {result.seconds:.2f} с "
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
+
+
+@app.command()
+def macros(
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only verify that the file is current (exit 1 when it is not).")] = False,
+    path: Annotated[Optional[Path], typer.Option(
+        help="The module file; default: macros/xlwings_udfs.bas of this checkout.")] = None,
+) -> None:
+    """Write the VBA module of COS_* wrapper functions generated from cos_xl/udfs.py."""
+    target = path or wrappers.committed_path()
+    expected = wrappers.to_crlf(wrappers.module_source()).encode("ascii")
+    if check:
+        current = target.read_bytes() if target.is_file() else b""
+        if current != expected:
+            console.print(f"[red]Модуль {target} устарел:[/] выполните cos-xl macros "
+                          "(the VBA module is out of date)")
+            raise typer.Exit(1)
+        console.print(f"Модуль {target} актуален.")
+        return
+    write_atomically(target, expected)
+    console.print(f"Записан модуль {target}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 from cos_xl.signing import verify
 from cos_xl.spec import excel_defined_name, load_form
 from cos_xl.template.layout import (
-    MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_MANIFEST, SHEETS,
+    MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_MANIFEST, SHEET_XLWINGS, SHEETS,
 )
 from helpers import DEV_KEY, write
 
@@ -36,7 +36,11 @@ def test_sheets_in_order_and_manifest_very_hidden(generated):
     _, _, wb = generated
     assert wb.sheetnames == list(SHEETS)
     assert wb[SHEET_MANIFEST].sheet_state == "veryHidden"
-    assert all(wb[name].sheet_state == "visible" for name in SHEETS if name != SHEET_MANIFEST)
+    assert wb[SHEET_XLWINGS].sheet_state == "hidden"
+    assert wb[SHEET_XLWINGS]["A1"].value == "UDF Modules"
+    assert wb[SHEET_XLWINGS]["B1"].value == "cos_xl.udfs"
+    hidden = {SHEET_MANIFEST, SHEET_XLWINGS}
+    assert all(wb[name].sheet_state == "visible" for name in SHEETS if name not in hidden)
 
 
 def test_every_sheet_and_the_structure_are_protected(generated):

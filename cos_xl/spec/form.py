@@ -6,6 +6,7 @@ version comes from here, so that one definition runs in every place.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -81,6 +82,25 @@ class RuleInstance:
         return frozenset(used)
 
 
+def ordered_names(node: expr.Expr) -> list[str]:
+    """Names of an expression in order of first appearance."""
+    out: list[str] = []
+
+    def walk(item: object) -> None:
+        if isinstance(item, expr.Name):
+            if item.id not in out:
+                out.append(item.id)
+        elif isinstance(item, tuple):
+            for child in item:
+                walk(child)
+        elif dataclasses.is_dataclass(item):
+            for f in dataclasses.fields(item):
+                walk(getattr(item, f.name))
+
+    walk(node)
+    return out
+
+
 @dataclass(frozen=True)
 class CompiledIndicator:
     """An indicator with its expressions parsed once."""
@@ -88,6 +108,15 @@ class CompiledIndicator:
     spec: Indicator
     numerator: expr.Expr
     denominator: expr.Expr | None
+
+    @property
+    def arguments(self) -> list[str]:
+        """Input ids the indicator depends on: numerator's, then denominator's. This is the
+        parameter order of its UDF (``COS_E403(e403_go, …, students_spo)``)."""
+        names = ordered_names(self.numerator)
+        if self.denominator is not None:
+            names += [n for n in ordered_names(self.denominator) if n not in names]
+        return names
 
 
 @dataclass(frozen=True)

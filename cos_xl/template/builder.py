@@ -15,7 +15,7 @@ from cos_xl.signing import SigningKey, canonical_json, sign
 from cos_xl.template.context import TemplateContext
 from cos_xl.template.layout import (
     MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_CHECKS, SHEET_DATA, SHEET_INDICATORS,
-    SHEET_INSTRUCTIONS, SHEET_MANIFEST, SHEET_TITLE, SHEETS,
+    SHEET_INSTRUCTIONS, SHEET_MANIFEST, SHEET_TITLE, SHEET_XLWINGS, SHEETS,
 )
 from cos_xl.template.sheet_checks import write_checks
 from cos_xl.template.sheet_data import write_data
@@ -26,6 +26,7 @@ from cos_xl.template.styles import make_styles
 from cos_xl.template.writer import ProtectedWorkbook, Sheet
 
 MANIFEST_SCHEMA = "cos-xl/manifest/1"
+XLWINGS_SETTINGS = {"UDF Modules": "cos_xl.udfs"}
 SHEET_PROTECTION = {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                     "select_unlocked_cells": True}
 
@@ -83,6 +84,7 @@ def build(ctx: TemplateContext, key: SigningKey,
     write_indicators(sheets[SHEET_INDICATORS], ctx, st, names, cells, cached)
     write_checks(sheets[SHEET_CHECKS], ctx, st, names, checks,
                  core.check_inputs(ctx.form, {}), core.evaluate_rules(ctx.form, ns))
+    write_xlwings_conf(sheets[SHEET_XLWINGS])
 
     defined = {ctx.form.excel_name(name): target for name, target in names.items()}
     for name in sorted(defined):
@@ -106,6 +108,15 @@ def build(ctx: TemplateContext, key: SigningKey,
     wb.protect_structure(ctx.password)
     wb.close()
     return Built(buffer.getvalue(), payload, structure_text)
+
+
+def write_xlwings_conf(sheet: Sheet) -> None:
+    """The xlwings add-in's settings sheet: where the UDFs live (hidden, locked)."""
+    sheet.ws.set_column(0, 1, 24)
+    for row, (key, value) in enumerate(XLWINGS_SETTINGS.items()):
+        sheet.text(row, 0, key)
+        sheet.text(row, 1, value)
+    sheet.ws.hide()
 
 
 def structure_json(structure: list[list[str]], defined: dict[str, str]) -> str:

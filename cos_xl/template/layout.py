@@ -9,9 +9,10 @@ SHEET_TITLE = "Титул"
 SHEET_DATA = "Данные"
 SHEET_INDICATORS = "Показатели"
 SHEET_CHECKS = "Проверки"
+SHEET_XLWINGS = "xlwings.conf"  # exact name: the xlwings add-in reads its settings here
 SHEET_MANIFEST = "_manifest"
 SHEETS = (SHEET_INSTRUCTIONS, SHEET_TITLE, SHEET_DATA, SHEET_INDICATORS, SHEET_CHECKS,
-          SHEET_MANIFEST)
+          SHEET_XLWINGS, SHEET_MANIFEST)
 
 # Data sheet columns (0-based): №, label, unit, value (input), hint, id.
 DATA_COLS = {"no": 0, "label": 1, "unit": 2, "value": 3, "hint": 4, "id": 5}
@@ -22,7 +23,7 @@ TITLE_VALUE_COL = 1
 
 # Indicators sheet columns.
 IND_COLS = {"code": 0, "title": 1, "num": 2, "den": 3, "value": 4, "unit": 5, "target": 6,
-            "status": 7, "prev": 8, "note": 9}
+            "status": 7, "prev": 8, "native": 9, "agree": 10, "note": 11}
 IND_FIRST_ROW = 5
 
 # Checks sheet columns.

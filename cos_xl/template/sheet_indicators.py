@@ -11,6 +11,22 @@ from cos_xl.template.layout import IND_FIRST_ROW, address, cell, ref
 from cos_xl.template.writer import Sheet
 
 
+AGREE_YES, AGREE_NO = "совпадают", "расходятся"
+AGREE_NA = "н/д: функции COS_* недоступны"
+
+
+def udf_call(form, ind) -> str:
+    """``COS_E403(e403_go,…)``: the UDF with the named inputs as arguments, so that Excel
+    recalculates it when an input changes."""
+    return f"{ind.spec.udf}({','.join(form.excel_name(n) for n in ind.arguments)})"
+
+
+def agreement_formula(call: str, native_cell: str) -> str:
+    """Whether the UDF and the native formula agree; "н/д" when the UDF cannot run."""
+    return (f'IFERROR(IF({call}={native_cell},"{AGREE_YES}",IF(ABS({call}-{native_cell})'
+            f'<0.000000001,"{AGREE_YES}","{AGREE_NO}")),"{AGREE_NA}")')
+
+
 def status_formula(value_cell: str, target_cell: str) -> str:
     return (f'IF({value_cell}="","Нет данных",IF({target_cell}="","—",'
             f'IF({value_cell}>={target_cell},"Достигнуто","Не достигнуто")))')
@@ -20,7 +36,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
                      cells: dict[str, str], cached: dict[str, object]) -> None:
     ws = sheet.ws
     widths = {"code": 10, "title": 60, "num": 14, "den": 14, "value": 12, "unit": 7,
-              "target": 9, "status": 15, "prev": 14, "note": 40}
+              "target": 9, "status": 15, "prev": 14, "native": 14, "agree": 16, "note": 40}
     for key, width in widths.items():
         ws.set_column(C[key], C[key], width)
     sheet.text(0, 0, "Показатели (рассчитываются автоматически)", st["title"])
@@ -33,7 +49,8 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
     names[PREV_SAME_YEAR] = ref(sheet.name, 2, C["target"])
     header = {"code": "Код", "title": "Показатель", "num": "Числитель", "den": "Знаменатель",
               "value": "Значение", "unit": "Ед. изм.", "target": "Цель", "status": "Статус",
-              "prev": "Предыдущий период", "note": "Примечание"}
+              "prev": "Предыдущий период", "native": "Без надстройки (формула)",
+              "agree": "Функция COS_* и формула", "note": "Примечание"}
     row = IND_FIRST_ROW - 1
     for key, text in header.items():
         sheet.text(row, C[key], text, st["header"])
@@ -53,12 +70,20 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
             sheet.formula(row, C["den"], number_formula(ctx.form, ind.denominator), st["number"],
                           cached.get(spec.den_name))
             names[spec.den_name] = ref(sheet.name, row, C["den"])
-            value = share_formula(spec.num_name, spec.den_name)
+            native = share_formula(spec.num_name, spec.den_name)
         else:
             sheet.text(row, C["den"], "—", st["center"])
-            value = spec.num_name
-        sheet.formula(row, C["value"], value,
+            native = spec.num_name
+        # The value is the UDF's when it can run, else the native formula's (no add-in, macros
+        # blocked, LibreOffice, Р7-Офис, МойОфис): both compute the same thing.
+        native_cell = cell(row, C["native"])
+        sheet.formula(row, C["native"], native,
+                      st["share"] if share else st["number"], cached.get(spec.name))
+        call = udf_call(ctx.form, ind)
+        sheet.formula(row, C["value"], f"IFERROR({call},{native_cell})",
                       st["computed_share"] if share else st["computed_count"], cached.get(spec.name))
+        sheet.formula(row, C["agree"], agreement_formula(call, native_cell), st["center"],
+                      AGREE_NA)
         names[spec.name] = ref(sheet.name, row, C["value"])
         cells[spec.name] = address(sheet.name, row, C["value"])
         sheet.text(row, C["unit"], spec.unit, st["center"])
