@@ -64,8 +64,10 @@ def generate(
         help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
     dev_key: Annotated[bool, typer.Option(
         "--dev-key", help="Sign with the development key (never for a real campaign).")] = False,
+    no_macros: Annotated[bool, typer.Option(
+        "--no-macros", help="Write .xlsx without VBA (same cells; no COS_* functions).")] = False,
 ) -> None:
-    """Generate one locked input workbook per region for a period."""
+    """Generate one locked input workbook per region for a period (.xlsm by default)."""
     try:
         key = resolve_key(key_file, dev_key)
         campaign = load_campaign(config)
@@ -80,6 +82,7 @@ def generate(
             task = progress.add_task("", total=len(selected), period=str(parsed))
             result = generate_round(
                 parsed, out, key, campaign=campaign, regions=[r.code for r in selected],
+                macros=not no_macros,
                 on_progress=lambda region, _path: progress.update(
                     task, advance=1, description=region.code),
             )
@@ -110,6 +113,19 @@ def macros(
         return
     write_atomically(target, expected)
     console.print(f"Записан модуль {target}")
+
+
+@app.command("udf-selftest")
+def udf_selftest(
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsm.")] = Path(
+        "cos_udf_selftest.xlsm"),
+) -> None:
+    """Write a small .xlsm that shows in Excel whether the COS_* functions work there."""
+    from cos_xl.template.selftest import build_selftest
+    if out.suffix.lower() != ".xlsm":
+        raise _fail(ValueError(f"{out}: нужен файл .xlsm (the self-test carries macros)"))
+    write_atomically(out, build_selftest())
+    console.print(f"Записан {out}: откройте его в Excel и посмотрите столбец «Итог».")
 
 
 if __name__ == "__main__":

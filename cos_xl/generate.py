@@ -29,9 +29,9 @@ class GenerationResult:
     seconds: float
 
 
-def workbook_filename(period: Period, region: Region, suffix: str = ".xlsx") -> str:
+def workbook_filename(period: Period, region: Region, macros: bool = True) -> str:
     """ASCII only, so that mail systems and every Windows code page keep it intact."""
-    return f"cos_{period}_{region.code}{suffix}"
+    return f"cos_{period}_{region.code}{'.xlsm' if macros else '.xlsx'}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -48,23 +48,23 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def template_context(form: Form, campaign: Campaign, period: Period, region: Region,
-                     previous: Mapping[str, tuple[Period, dict[str, float]]] | None = None
-                     ) -> TemplateContext:
+                     previous: Mapping[str, tuple[Period, dict[str, float]]] | None = None,
+                     macros: bool = True) -> TemplateContext:
     prev_period, prev_values = (previous or {}).get(region.code, (None, {}))
     return TemplateContext(
         form=form, region=region, period=period, deadline=campaign.deadline(period),
         issued=campaign.issued(period), targets=campaign.targets(period, form),
         password=campaign.protection_password, contact=campaign.contact,
-        previous=dict(prev_values), previous_period=prev_period,
+        previous=dict(prev_values), previous_period=prev_period, macros=macros,
     )
 
 
 def _build_one(campaign: Campaign, period: Period, region: Region, previous, key: SigningKey,
-               out_dir: Path) -> Path:
+               out_dir: Path, macros: bool) -> Path:
     form = load_form(campaign.form_for(period))
-    ctx = template_context(form, campaign, period, region, previous)
+    ctx = template_context(form, campaign, period, region, previous, macros)
     data, _ = build_workbook(ctx, key)
-    path = out_dir / workbook_filename(period, region)
+    path = out_dir / workbook_filename(period, region, macros)
     write_atomically(path, data)
     return path
 
@@ -81,7 +81,8 @@ def generate(period: Period | str, out_dir: Path, key: SigningKey, *,
              campaign: Campaign | None = None, regions: Iterable[str | int] | None = None,
              previous: Mapping[str, tuple[Period, dict[str, float]]] | None = None,
              on_progress: Callable[[Region, Path], None] | None = None,
-             workers: int | None = None, fast: bool = True) -> GenerationResult:
+             workers: int | None = None, fast: bool = True,
+             macros: bool = True) -> GenerationResult:
     """Write one workbook per region of the period into ``out_dir``.
 
     ``previous`` maps region codes to (period, {indicator code: value}) of their last accepted
@@ -108,25 +109,26 @@ def generate(period: Period | str, out_dir: Path, key: SigningKey, *,
     full: list[Region] = [r for r in selected if r.code in prev or not fast]
     batch_regions = [r for r in selected if r not in full]
     if batch_regions:
-        batch = PeriodBatch(template_context(form, campaign, period, batch_regions[0]), key)
+        batch = PeriodBatch(
+            template_context(form, campaign, period, batch_regions[0], None, macros), key)
         for region in batch_regions:
             data = batch.render(region)
             if data is None:
                 full.append(region)
                 continue
-            path = out_dir / workbook_filename(period, region)
+            path = out_dir / workbook_filename(period, region, macros)
             write_atomically(path, data)
             done(region, path)
 
     workers = default_workers() if workers is None else workers
     if workers <= 1 or len(full) < _PARALLEL_FROM:
         for region in full:
-            done(region, _build_one(campaign, period, region, prev, key, out_dir))
+            done(region, _build_one(campaign, period, region, prev, key, out_dir, macros))
     else:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = [pool.submit(_build_one, campaign, period, region, prev, key, out_dir)
-                       for region in full]
+            futures = [pool.submit(_build_one, campaign, period, region, prev, key, out_dir,
+                                   macros) for region in full]
             for region, future in zip(full, futures, strict=True):
                 done(region, future.result())
     paths = tuple(written[r.code] for r in selected)

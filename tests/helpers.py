@@ -16,14 +16,15 @@ DEV_KEY = resolve_key(None, dev_key=True, env={})
 
 
 def build(region: str = "77", period: str = "2020Q3", campaign: Campaign | None = None,
-          previous=None) -> tuple[bytes, dict]:
+          previous=None, macros: bool = True) -> tuple[bytes, dict]:
     form = load_form()
     campaign = campaign or Campaign()
-    ctx = template_context(form, campaign, Period.parse(period), get_region(region), previous)
+    ctx = template_context(form, campaign, Period.parse(period), get_region(region), previous,
+                           macros)
     return build_workbook(ctx, DEV_KEY)
 
 
-def write(tmp_path: Path, name: str = "cos_2020Q3_77.xlsx", **kwargs) -> tuple[Path, dict]:
+def write(tmp_path: Path, name: str = "cos_2020Q3_77.xlsm", **kwargs) -> tuple[Path, dict]:
     data, manifest = build(**kwargs)
     path = tmp_path / name
     path.write_bytes(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -46,8 +47,8 @@ def test_generate_writes_one_file_per_region(tmp_path):
     result = generate("2020Q3", tmp_path, DEV_KEY)
     names = sorted(p.name for p in result.paths)
     assert len(names) == 85
-    assert all(re.fullmatch(r"cos_2020Q3_\d\d\.xlsx", n) for n in names)
-    assert "cos_2020Q3_93.xlsx" not in names
+    assert all(re.fullmatch(r"cos_2020Q3_\d\d\.xlsm", n) for n in names)
+    assert "cos_2020Q3_93.xlsm" not in names
     assert not list(tmp_path.glob(".cos-*"))  # no temporary file left behind
     assert len(generate("2023Q1", tmp_path / "b", DEV_KEY).paths) == 89
 
@@ -72,11 +73,22 @@ def test_cli_generate_with_env_key(tmp_path):
     result = runner.invoke(app, ["generate", "--period", "2020Q3", "--out", str(tmp_path),
                                  "--regions", "77,50"], env={ENV_VAR: "k" * 32})
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cos_2020Q3_50.xlsx",
-                                                         "cos_2020Q3_77.xlsx"]
-    manifest = json.loads(openpyxl.load_workbook(tmp_path / "cos_2020Q3_77.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cos_2020Q3_50.xlsm",
+                                                         "cos_2020Q3_77.xlsm"]
+    manifest = json.loads(openpyxl.load_workbook(tmp_path / "cos_2020Q3_77.xlsm")
                           ["_manifest"]["B1"].value)
-    assert manifest["dev_key"] is False
+    assert manifest["dev_key"] is False and manifest["macros"] is True
+
+
+def test_cli_no_macros_writes_xlsx_without_vba(tmp_path):
+    result = runner.invoke(app, ["generate", "--period", "2020Q3", "--out", str(tmp_path),
+                                 "--regions", "77", "--dev-key", "--no-macros"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "cos_2020Q3_77.xlsx"
+    with zipfile.ZipFile(path) as archive:
+        assert not [n for n in archive.namelist() if "vba" in n.lower()]
+        assert b"macroEnabled" not in archive.read("[Content_Types].xml")
+    assert json.loads(openpyxl.load_workbook(path)["_manifest"]["B1"].value)["macros"] is False
 
 
 @pytest.mark.parametrize("args, message", [

@@ -46,14 +46,24 @@ def office():
         yield lo
 
 
+VARIANTS = {  # file, macros enabled in LibreOffice
+    "xlsm, macros run": (True, True),
+    "xlsm, macros blocked": (True, False),
+    "xlsx": (False, False),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_indicators_recalculated_by_libreoffice_equal_the_core(office, tmp_path, case):
+def test_indicators_recalculated_by_libreoffice_equal_the_core(office, tmp_path, case, variant):
     values = CASES[case]
-    path, manifest = write(tmp_path)
+    macros, run_macros = VARIANTS[variant]
+    suffix = ".xlsm" if macros else ".xlsx"
+    path, manifest = write(tmp_path, f"cos_2020Q3_77{suffix}", macros=macros)
     names = [ind.spec.name for ind in FORM.indicators] + ["CHECK_ERRORS"]
-    saved = tmp_path / "saved.xlsx"
+    saved = tmp_path / f"saved{suffix}"
     got = office.process(path, set_values={FORM.excel_name(k): v for k, v in values.items()},
-                         read=names, save_as=saved)
+                         read=names, save_as=saved, macros=run_macros)
     expected = core.compute_indicators(FORM, values)
     for ind in FORM.indicators:
         want = expected[ind.spec.code].value
@@ -77,3 +87,6 @@ def test_indicators_recalculated_by_libreoffice_equal_the_core(office, tmp_path,
     assert all(ws.protection.sheet for ws in wb.worksheets)
     assert {ind.spec.name for ind in FORM.indicators} <= set(wb.defined_names)
     assert wb[SHEET_MANIFEST]["B1"].value.startswith("{")
+    # The UDF calls survive the save (LibreOffice may change the case of the function name).
+    (sheet, cell), = wb.defined_names["IND_E4_03"].destinations
+    assert "cos_e403(" in wb[sheet][cell.replace("$", "")].value.lower()

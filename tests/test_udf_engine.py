@@ -50,9 +50,9 @@ def registered(function):
     return wrap_ranges_func(call)
 
 
-def key(address: str) -> str:
+def key(address: str, file: str = FILE) -> str:
     sheet, cell = address.rsplit("!", 1)
-    return f"'[{FILE}]{sheet.upper()}'!{cell}"
+    return f"'[{file}]{sheet.upper()}'!{cell}"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def workbook(tmp_path_factory):
     return write(tmp_path_factory.mktemp("udf"), FILE)
 
 
-def evaluate(workbook, with_udfs: bool):
+def evaluate(workbook, with_udfs: bool, inputs: dict | None = None):
     path, manifest = workbook
     functions = formulas.get_functions()
     saved = {f.__name__: functions.get(f.__name__) for f in udfs.UDFS}
@@ -71,7 +71,8 @@ def evaluate(workbook, with_udfs: bool):
             else:
                 functions.pop(function.__name__, None)
         model = formulas.ExcelModel().loads(str(path)).finish()
-        inputs = {key(manifest["inputs"][k]): v for k, v in VALUES.items()}
+        if inputs is None:
+            inputs = {key(manifest["inputs"][k]): v for k, v in VALUES.items()}
         return model.calculate(inputs=inputs), manifest
     finally:
         for name, previous in saved.items():
@@ -81,8 +82,8 @@ def evaluate(workbook, with_udfs: bool):
                 functions[name] = previous
 
 
-def value_at(solution, address):
-    value = solution[key(address)].value[0][0]
+def value_at(solution, address, file: str = FILE):
+    value = solution[key(address, file)].value[0][0]
     return value.item() if hasattr(value, "item") else value
 
 
@@ -101,3 +102,13 @@ def test_udf_cells_equal_the_core(workbook, with_udfs, agreement):
         sheet, cell = address.rsplit("!", 1)
         agree = value_at(solution, f"{sheet}!K{cell[1:]}")
         assert str(agree).startswith(agreement), (ind.spec.code, agree)
+
+
+@pytest.mark.parametrize("with_udfs, verdict", [(True, "работает"), (False, "НЕ работает")])
+def test_udf_selftest_workbook(tmp_path, with_udfs, verdict):
+    from cos_xl.template.selftest import CASES, SHEET, build_selftest
+    path = tmp_path / "selftest.xlsm"
+    path.write_bytes(build_selftest())
+    solution, _ = evaluate((path, {}), with_udfs, inputs={})
+    for row in range(5, 5 + len(CASES)):
+        assert value_at(solution, f"{SHEET}!D{row}", path.name) == verdict, row

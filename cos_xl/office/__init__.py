@@ -6,6 +6,7 @@ system Python that has the ``uno`` module, in a subprocess.
 
 from cos_xl.office.libreoffice import (
     FILTERS,
+    Formula,
     LibreOffice,
     find_soffice,
     find_uno_python,
@@ -15,6 +16,7 @@ from cos_xl.office.libreoffice import (
 
 __all__ = [
     "FILTERS",
+    "Formula",
     "LibreOffice",
     "find_soffice",
     "find_uno_python",

@@ -263,6 +263,11 @@ def _cleanup(h: _Handles, grace: float = 0.0) -> None:
 _EOF = object()
 
 
+class Formula(str):
+    """A value for ``set_values`` that is typed as a formula (``Formula("=A1+1")``), as a
+    person typing ``=`` into a cell does."""
+
+
 class LibreOffice:
     """One headless soffice plus one UNO worker, for many :meth:`process` calls.
 
@@ -542,6 +547,9 @@ class LibreOffice:
             raise TypeError("read must be a sequence of names/references, not a string")
         pairs: list[list[object]] = []
         for key, value in set_values.items():
+            if isinstance(value, Formula):
+                pairs.append([str(key), {"formula": str(value)}])
+                continue
             if value is not None and not isinstance(value, (int, float, str)):
                 raise TypeError(
                     f"{key}: cannot set a {type(value).__name__}; use int, float, str or None"

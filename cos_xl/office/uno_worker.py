@@ -261,6 +261,8 @@ class Worker:
         try:
             if value is None:
                 cell.clearContents(CLEAR_CONTENT)
+            elif isinstance(value, dict) and isinstance(value.get("formula"), str):
+                cell.setFormula(value["formula"])
             elif isinstance(value, str):
                 cell.setString(value)
             elif isinstance(value, (int, float)):

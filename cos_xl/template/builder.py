@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cos_xl import __version__, core
 from cos_xl.signing import SigningKey, canonical_json, sign
@@ -24,6 +25,7 @@ from cos_xl.template.sheet_instructions import write_instructions
 from cos_xl.template.sheet_title import write_title
 from cos_xl.template.styles import make_styles
 from cos_xl.template.writer import ProtectedWorkbook, Sheet
+from cos_xl.vba import build_vba_project, wrappers
 
 MANIFEST_SCHEMA = "cos-xl/manifest/1"
 XLWINGS_SETTINGS = {"UDF Modules": "cos_xl.udfs"}
@@ -97,8 +99,13 @@ def build(ctx: TemplateContext, key: SigningKey,
     sheets[SHEET_TITLE].ws.activate()
     sheets[SHEET_INSTRUCTIONS].ws.set_first_sheet()
 
-    structure_text = structure_json(structure, defined)
+    vba = vba_modules() if ctx.macros else {}
+    if ctx.macros:
+        wb.add_vba_project(io.BytesIO(vba_project()), is_stream=True)
+        wb.set_vba_name("ThisWorkbook")
+    structure_text = structure_json(structure, defined, vba)
     payload = manifest_payload(ctx, key, sha256_text(structure_text), names, cells, checks)
+    payload["vba_modules"] = {name: sha256_text(source) for name, source in vba.items()}
     if placeholders is None:
         text = canonical_json(payload)
         texts = ManifestPlaceholders(text, sign(text, key), payload["structure_digest"])
@@ -119,11 +126,25 @@ def write_xlwings_conf(sheet: Sheet) -> None:
     sheet.ws.hide()
 
 
-def structure_json(structure: list[list[str]], defined: dict[str, str]) -> str:
+def structure_json(structure: list[list[str]], defined: dict[str, str],
+                   vba: dict[str, str]) -> str:
     """The locked structure as canonical JSON: sheet list, locked cells (labels, formulas,
-    prefilled values), data validations, defined names and protection settings."""
+    prefilled values), data validations, defined names, protection settings and the digests
+    of the VBA modules we wrote."""
     return canonical_json({"sheets": list(SHEETS), "cells": structure, "names": defined,
-                           "protection": sorted(SHEET_PROTECTION)})
+                           "protection": sorted(SHEET_PROTECTION),
+                           "vba": {name: sha256_text(src) for name, src in sorted(vba.items())}})
+
+
+def vba_modules() -> dict[str, str]:
+    """Our own VBA modules (the xlwings standalone modules come with the project)."""
+    return {wrappers.MODULE_NAME: wrappers.module_source()}
+
+
+@lru_cache(maxsize=1)
+def vba_project() -> bytes:
+    """The vbaProject.bin of every .xlsm: built once per process (it is the same for all)."""
+    return build_vba_project(vba_modules(), sheet_count=len(SHEETS))
 
 
 def sha256_text(text: str) -> str:
@@ -145,6 +166,7 @@ def manifest_payload(ctx: TemplateContext, key: SigningKey, structure_digest: st
         "issued": ctx.issued.isoformat(),
         "deadline": ctx.deadline.isoformat(),
         "generator": f"cos-xl {__version__}",
+        "macros": ctx.macros,
         "dev_key": key.dev,
         "structure_digest": structure_digest,
         "inputs": {item.id: cells[item.id] for item in form.inputs},

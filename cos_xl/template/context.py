@@ -24,6 +24,8 @@ class TemplateContext:
     #: The region's previous accepted values per indicator code, and that period.
     previous: dict[str, float] = field(default_factory=dict)
     previous_period: Period | None = None
+    #: .xlsm with the VBA wrappers of the COS_* UDFs; False gives an .xlsx with the same cells.
+    macros: bool = True
 
     @property
     def prev_same_year(self) -> bool:

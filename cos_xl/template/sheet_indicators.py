@@ -79,7 +79,10 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
         native_cell = cell(row, C["native"])
         sheet.formula(row, C["native"], native,
                       st["share"] if share else st["number"], cached.get(spec.name))
-        call = udf_call(ctx.form, ind)
+        # "+0": a wrapper that cannot reach Python may hand back "" or Empty instead of an
+        # error value (LibreOffice running the VBA does); +0 turns that into #VALUE! so that
+        # IFERROR falls back. A share the UDF leaves empty falls back to the same empty value.
+        call = f"{udf_call(ctx.form, ind)}+0"
         sheet.formula(row, C["value"], f"IFERROR({call},{native_cell})",
                       st["computed_share"] if share else st["computed_count"], cached.get(spec.name))
         sheet.formula(row, C["agree"], agreement_formula(call, native_cell), st["center"],

@@ -110,9 +110,14 @@ def build_vba_project(
     *,
     sheet_count: int,
     code_page: int = DEFAULT_CODE_PAGE,
+    include_xlwings: bool = True,
 ) -> bytes:
     """A ``vbaProject.bin`` with ThisWorkbook, Sheet1..Sheet<sheet_count>, xlwings, Dictionary
     and ``modules`` (standard modules, name -> full source text).
+
+    ``include_xlwings=False`` leaves the two xlwings modules out (the project is otherwise the
+    same): for a workbook that does not route its UDFs through standalone xlwings, and for
+    tests in LibreOffice, which cannot compile the xlwings modules (see the tests).
 
     Each source must start with the line ``Attribute VB_Name = "<name>"`` (as a ``.bas`` export
     does); that line is stored as given, and so is the rest of the text except that line ends
@@ -127,12 +132,13 @@ def build_vba_project(
         raise VbaProjectError(f"sheet_count must be a positive integer, not {sheet_count!r}")
     encoding = _encoding(code_page)
     documents = ["ThisWorkbook", *(f"Sheet{i}" for i in range(1, sheet_count + 1))]
+    embedded = XLWINGS_MODULES if include_xlwings else ()
     user = _checked_modules(modules, encoding, reserved=[*documents, *XLWINGS_MODULES])
 
     cfb = CFB.from_bytes(xlwings_template())
     template = ovba.parse_vba_project(cfb)
     by_name = {m.name: m for m in template.modules}
-    expected = {"ThisWorkbook", "Sheet1", *XLWINGS_MODULES}
+    expected = {"ThisWorkbook", "Sheet1", *embedded}
     if not expected <= set(by_name) or any(m.name != m.stream_name for m in template.modules):
         raise VbaProjectError(
             f"{_TEMPLATE_PACKAGE}/{_TEMPLATE_FILE} has modules {sorted(by_name)};"
@@ -152,7 +158,7 @@ def build_vba_project(
                 'Attribute VB_Name = "Sheet1"', f'Attribute VB_Name = "{name}"', 1
             )
         final.append(module)
-    final += [by_name[name] for name in XLWINGS_MODULES]
+    final += [by_name[name] for name in embedded]
     for name, source in user.items():
         final.append(ovba.VBAModule(name=name, stream_name=name, source=source))
     declarations = [_declaration(m, documents) for m in final]
@@ -161,7 +167,7 @@ def build_vba_project(
     keep = {m.name.casefold() for m in final} | {"dir", "_vba_project"}
     for stream in sorted(cfb.list_streams_in_storage("VBA")):
         if stream.casefold() not in keep:  # Module1, Sheet2 for one sheet, any __SRP_*
-            cfb.remove_stream_in_storage("VBA", stream)
+            cfb.remove_stream_in_storage("VBA", stream)  # (and xlwings' if left out)
     present = {s.casefold() for s in cfb.list_streams_in_storage("VBA")}
     for module in final:
         text = _crlf(module.source)
