@@ -163,3 +163,14 @@ def test_target_and_version(filled_book):
     with pytest.raises(udf_core.UdfError, match="E9.99"):
         udf_core.target("E9.99", book)
     assert udf_core.version(book).startswith("cos-xl ")
+
+
+def test_olevba_extracts_exactly_the_committed_macros(tmp_path):
+    from cos_xl.vba import read_vba_modules
+    path, manifest = write(tmp_path)
+    modules = read_vba_modules(path)
+    committed = wrappers.committed_path().read_bytes().decode("ascii")
+    assert modules[wrappers.MODULE_NAME].replace("\r\n", "\n") == committed.replace("\r\n", "\n")
+    assert {"xlwings", "Dictionary", "ThisWorkbook"} <= set(modules)
+    assert "Module1" not in modules
+    assert set(manifest["vba_modules"]) == {wrappers.MODULE_NAME}

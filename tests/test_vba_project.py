@@ -36,6 +36,7 @@ import xlsxwriter
 from conftest import require_tool
 from pyopenvba import vba as ovba
 from pyopenvba.cfb import CFB
+from pyopenvba.integrity import check_file
 
 from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.vba import (
@@ -235,6 +236,7 @@ def test_code_page_1252_refuses_cyrillic() -> None:
         ({"XLWINGS": 'Attribute VB_Name = "XLWINGS"\n'}, 1, "taken by 'xlwings'"),
         ({"Dictionary": 'Attribute VB_Name = "Dictionary"\n'}, 1, "taken by 'Dictionary'"),
         ({"Sheet3": 'Attribute VB_Name = "Sheet3"\n'}, 3, "taken by 'Sheet3'"),
+        ({"DIR": 'Attribute VB_Name = "DIR"\n'}, 1, "taken by 'dir'"),
         ({"M": "Sub X()\nEnd Sub\n"}, 1, 'must start with the line Attribute VB_Name = "M"'),
         ({"M": 'Attribute VB_Name = "N"\n'}, 1, "must start with the line"),
         ({"M": 'Attribute VB_Name = "M"\n\x00'}, 1, "NUL"),
@@ -285,6 +287,9 @@ def test_xlsm_code_names(tmp_path: Path, project: bytes) -> None:
         types = package.read("[Content_Types].xml")
         assert b"application/vnd.ms-office.vbaProject" in types
         assert b"application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+    assert read_vba_modules(path) == read_vba_modules(project)  # olevba reads the package too
+    report = check_file(path)  # pyopenvba's package + compound-file diagnostics
+    assert report.complete and not report.issues, report.issues
 
 
 @pytest.fixture(scope="module")

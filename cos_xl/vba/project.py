@@ -123,7 +123,8 @@ def build_vba_project(
     does); that line is stored as given, and so is the rest of the text except that line ends
     become CRLF and a missing final line end is added. Names are VBA identifiers (ASCII letter,
     then letters, digits, ``_``; at most 31) and must not be one of the other modules' names
-    (compared without case). The source must be encodable in ``code_page``.
+    (compared without case; ``xlwings`` and ``Dictionary`` even when left out) nor ``dir``.
+    The source must be encodable in ``code_page``.
 
     Raises :class:`VbaProjectError` on a bad argument or when the installed xlwings' quickstart
     does not have the expected modules.
@@ -133,7 +134,8 @@ def build_vba_project(
     encoding = _encoding(code_page)
     documents = ["ThisWorkbook", *(f"Sheet{i}" for i in range(1, sheet_count + 1))]
     embedded = XLWINGS_MODULES if include_xlwings else ()
-    user = _checked_modules(modules, encoding, reserved=[*documents, *XLWINGS_MODULES])
+    # "dir" is a stream of the VBA storage beside the module streams ([MS-OVBA] 2.3.4.2)
+    user = _checked_modules(modules, encoding, reserved=[*documents, *XLWINGS_MODULES, "dir"])
 
     cfb = CFB.from_bytes(xlwings_template())
     template = ovba.parse_vba_project(cfb)

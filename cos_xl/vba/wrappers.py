@@ -35,11 +35,12 @@ def wrapper(function: Callable, module: str = UDF_MODULE) -> str:
         for p in params if p.name != CALLER)
     # xlwings passes Nothing where the caller goes and fills it in on the Python side.
     array = ", ".join("Nothing" if p.name == CALLER else p.name for p in params)
+    call = (f'XLPy.CallUDF("{module}", "{name}", Array({array}), ThisWorkbook, '
+            f"Application.Caller)")
     return "\n".join([
         f"Function {name}({signature})",
         "    On Error GoTo failed",
-        f'    {name} = XLPy.CallUDF("{module}", "{name}", Array({array}), ThisWorkbook, '
-        "Application.Caller)",
+        f"    {name} = {call}",
         "    Exit Function",
         "failed:",
         f"    {name} = CVErr({XL_ERR_NA})",
