@@ -29,12 +29,12 @@ def naive_openpyxl(template: Path, out_dir: Path, period: Period, count: int) ->
     regions = regions_for_period(period.year, period.quarter)[:count]
     started = time.perf_counter()
     for region in regions:
-        wb = openpyxl.load_workbook(template)
+        wb = openpyxl.load_workbook(template, keep_vba=True)
         ws = wb["Титул"]
         ws["B4"] = region.full_name
         ws["B5"] = region.code
         ws["B6"] = region.federal_district
-        wb.save(out_dir / f"naive_{region.code}.xlsx")
+        wb.save(out_dir / f"naive_{region.code}{template.suffix}")
     return time.perf_counter() - started
 
 
@@ -49,17 +49,17 @@ def main() -> None:
     key = resolve_key(None, dev_key=True)
     work = Path(tempfile.mkdtemp(prefix="cos-bench-"))
     try:
-        generate(period, work / "warm", key, regions=["77"], workers=1)  # imports, form load
-        rows = []
+        cold = generate(period, work / "cold", key, workers=1)
+        rows = [("cos-xl generate, first run in a process", len(cold.paths), cold.seconds)]
         variants = [("cos-xl generate (skeleton + per-region fill)", "fast", True, 1)]
         variants += [(f"cos-xl full build per region, {w} worker(s)", f"full{w}", False, w)
                      for w in sorted({1, args.workers})]
         for label, folder, fast, workers in variants:
             best = min(generate(period, work / folder, key, workers=workers, fast=fast).seconds
                        for _ in range(args.repeat))
-            count = len(list((work / folder).glob("*.xlsx")))
+            count = len(list((work / folder).glob("*.xls*")))
             rows.append((label, count, best))
-        template = work / "fast" / f"cos_{period}_77.xlsx"
+        template = work / "fast" / f"cos_{period}_77.xlsm"
         naive_dir = work / "naive"
         naive_dir.mkdir()
         naive = naive_openpyxl(template, naive_dir, period, args.baseline_count)
@@ -72,9 +72,9 @@ def main() -> None:
             per = seconds / count
             print(f"{name:48} {count:5d} {seconds:8.2f} {per * 1000:8.1f} "
                   f"{naive_per / per:8.1f}x")
-        best_total = min(seconds for name, count, seconds in rows if name.startswith("cos-xl"))
-        verdict = "met" if best_total <= 1.5 else "NOT met"
-        print(f"goal: all regional workbooks in <= 1.5 s -> {best_total:.2f} s ({verdict})")
+        verdict = "met" if cold.seconds <= 1.5 else "NOT met"
+        print(f"goal: all regional workbooks in <= 1.5 s, first run in a process -> "
+              f"{cold.seconds:.2f} s ({verdict})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
