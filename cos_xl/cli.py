@@ -96,23 +96,26 @@ def generate(
 @app.command()
 def macros(
     check: Annotated[bool, typer.Option(
-        "--check", help="Only verify that the file is current (exit 1 when it is not).")] = False,
-    path: Annotated[Optional[Path], typer.Option(
-        help="The module file; default: macros/xlwings_udfs.bas of this checkout.")] = None,
+        "--check", help="Only verify that the files are current (exit 1 when not).")] = False,
+    directory: Annotated[Optional[Path], typer.Option(
+        "--dir", help="Folder of the VBA sources; default: macros/ of this checkout.")] = None,
 ) -> None:
-    """Write the VBA module of COS_* wrapper functions generated from cos_xl/udfs.py."""
-    target = path or wrappers.committed_path()
-    expected = wrappers.to_crlf(wrappers.module_source()).encode("ascii")
-    if check:
-        current = target.read_bytes() if target.is_file() else b""
-        if current != expected:
-            console.print(f"[red]Модуль {target} устарел:[/] выполните cos-xl macros "
-                          "(the VBA module is out of date)")
-            raise typer.Exit(1)
-        console.print(f"Модуль {target} актуален.")
-        return
-    write_atomically(target, expected)
-    console.print(f"Записан модуль {target}")
+    """Write the VBA sources the .xlsm carries: the COS_* wrappers generated from
+    cos_xl/udfs.py and xlwings' standalone modules of the pinned xlwings."""
+    folder = directory or wrappers.macros_dir()
+    stale = []
+    for name, data in wrappers.expected_files().items():
+        path = folder / name
+        if check:
+            if not path.is_file() or path.read_bytes() != data:
+                stale.append(name)
+        else:
+            write_atomically(path, data)
+    if check and stale:
+        console.print(f"[red]Модули в {folder} устарели:[/] {', '.join(stale)}; выполните "
+                      "cos-xl macros (the VBA sources are out of date)")
+        raise typer.Exit(1)
+    console.print(f"Модули VBA в {folder} {'актуальны' if check else 'записаны'}.")
 
 
 @app.command("udf-selftest")

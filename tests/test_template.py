@@ -21,9 +21,12 @@ CONTRACT_NAMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    path, manifest = write(tmp_path_factory.mktemp("tpl"))
+@pytest.fixture(scope="module", params=[True, False], ids=["xlsm", "xlsx"])
+def generated(tmp_path_factory, request):
+    """Both variants pass every test here: .xlsm (VBA wrappers) and .xlsx (--no-macros)."""
+    suffix = ".xlsm" if request.param else ".xlsx"
+    path, manifest = write(tmp_path_factory.mktemp("tpl"), f"cos_2020Q3_77{suffix}",
+                           macros=request.param)
     return path, manifest, openpyxl.load_workbook(path)
 
 

@@ -91,13 +91,15 @@ def test_committed_macros_are_current(tmp_path):
     from typer.testing import CliRunner
     runner = CliRunner()
     assert runner.invoke(app, ["macros", "--check"]).exit_code == 0
-    stale = tmp_path / "xlwings_udfs.bas"
-    stale.write_bytes(wrappers.committed_path().read_bytes().replace(b"COS_E403", b"COS_E999", 1))
-    result = runner.invoke(app, ["macros", "--check", "--path", str(stale)])
-    assert result.exit_code == 1 and "устарел" in result.output
-    fresh = tmp_path / "new.bas"
-    assert runner.invoke(app, ["macros", "--path", str(fresh)]).exit_code == 0
-    assert fresh.read_bytes() == wrappers.committed_path().read_bytes()
+    fresh = tmp_path / "fresh"
+    assert runner.invoke(app, ["macros", "--dir", str(fresh)]).exit_code == 0
+    committed = {p.name: p.read_bytes() for p in wrappers.macros_dir().iterdir()
+                 if p.suffix in (".bas", ".cls")}
+    assert {p.name: p.read_bytes() for p in fresh.iterdir()} == committed
+    stale = fresh / "xlwings_udfs.bas"
+    stale.write_bytes(stale.read_bytes().replace(b"COS_E403", b"COS_E999", 1))
+    result = runner.invoke(app, ["macros", "--check", "--dir", str(fresh)])
+    assert result.exit_code == 1 and "xlwings_udfs.bas" in result.output
 
 
 def test_udf_parameters_are_the_indicator_inputs():
@@ -169,8 +171,11 @@ def test_olevba_extracts_exactly_the_committed_macros(tmp_path):
     from cos_xl.vba import read_vba_modules
     path, manifest = write(tmp_path)
     modules = read_vba_modules(path)
-    committed = wrappers.committed_path().read_bytes().decode("ascii")
-    assert modules[wrappers.MODULE_NAME].replace("\r\n", "\n") == committed.replace("\r\n", "\n")
-    assert {"xlwings", "Dictionary", "ThisWorkbook"} <= set(modules)
-    assert "Module1" not in modules
+    documents = {"ThisWorkbook"} | {f"Sheet{i}" for i in range(1, 20)}
+    extracted = {name: code.replace("\r\n", "\n") for name, code in modules.items()
+                 if name not in documents}
+    committed = {p.stem: p.read_bytes().decode("cp1251").replace("\r\n", "\n")
+                 for p in wrappers.macros_dir().iterdir() if p.suffix in (".bas", ".cls")}
+    assert extracted == committed
+    assert set(committed) == {"xlwings_udfs", "xlwings", "Dictionary"}
     assert set(manifest["vba_modules"]) == {wrappers.MODULE_NAME}

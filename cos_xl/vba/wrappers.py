@@ -65,9 +65,28 @@ def module_source(functions: Sequence[Callable] | None = None) -> str:
     return "\n".join(head) + body + "\n"
 
 
+def macros_dir() -> Path:
+    """``macros/`` of this checkout: every VBA source an .xlsm carries besides sheet modules."""
+    return Path(__file__).resolve().parents[2] / "macros"
+
+
 def committed_path(root: Path | None = None) -> Path:
-    root = root or Path(__file__).resolve().parents[2]
-    return root / "macros" / f"{MODULE_NAME}.bas"
+    return (root / "macros" if root else macros_dir()) / f"{MODULE_NAME}.bas"
+
+
+def expected_files() -> dict[str, bytes]:
+    """File name -> bytes of every module the .xlsm carries besides the document modules: ours,
+    generated from cos_xl.udfs, and xlwings' standalone ``xlwings`` and ``Dictionary`` modules,
+    as the pinned xlwings ships them (read back with olevba from a project we build)."""
+    from cos_xl.vba.project import XLWINGS_MODULES, build_vba_project
+    from cos_xl.vba.read import read_vba_modules
+
+    files = {f"{MODULE_NAME}.bas": to_crlf(module_source()).encode("ascii")}
+    theirs = read_vba_modules(build_vba_project({}, sheet_count=1))
+    for name in XLWINGS_MODULES:
+        suffix = ".cls" if "VB_Base" in theirs[name] else ".bas"
+        files[f"{name}{suffix}"] = to_crlf(theirs[name]).encode("cp1251")
+    return files
 
 
 def to_crlf(text: str) -> str:
