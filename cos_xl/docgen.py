@@ -27,8 +27,8 @@ def names_table() -> str:
         rows.append(f"| `{spec.name}` | {spec.code} {spec.short}, {spec.unit} "
                     f"(UDF `{spec.udf}`) | Показатели |")
     rows += ["| `region_code`, `period`, `deadline` | код субъекта, период, срок | Титул |",
-             "| `NUM_*`, `DEN_*`, `PREV_*`, `PREV_SAME_YEAR` | числитель, знаменатель, "
-             "предыдущее значение | Показатели |",
+             ("| `NUM_*`, `DEN_*`, `PREV_*`, `PREV_SAME_YEAR` | числитель, знаменатель, "
+              "предыдущее значение | Показатели |"),
              "| `CHECK_ERRORS`, `CHECK_WARNINGS`, `CHECK_STATUS` | итог проверок | Проверки |"]
     return "\n".join(rows)
 
