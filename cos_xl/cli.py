@@ -100,8 +100,7 @@ def macros(
     directory: Annotated[Optional[Path], typer.Option(
         "--dir", help="Folder of the VBA sources; default: macros/ of this checkout.")] = None,
 ) -> None:
-    """Write the VBA sources the .xlsm carries: the COS_* wrappers generated from
-    cos_xl/udfs.py and xlwings' standalone modules of the pinned xlwings."""
+    """Write the VBA sources every .xlsm carries (COS_* wrappers and xlwings' modules)."""
     folder = directory or wrappers.macros_dir()
     stale = []
     for name, data in wrappers.expected_files().items():

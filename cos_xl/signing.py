@@ -73,8 +73,3 @@ def sign(text: str, key: SigningKey) -> str:
 
 def verify(text: str, signature: str, key: SigningKey) -> bool:
     return hmac.compare_digest(sign(text, key), signature.strip().lower())
-
-
-def digest(payload: object) -> str:
-    """SHA-256 of the canonical JSON of any JSON-able structure."""
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()

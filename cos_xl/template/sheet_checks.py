@@ -7,7 +7,7 @@ from functools import partial
 
 from cos_xl.core import RuleResult
 from cos_xl.findings import SEVERITY_RU
-from cos_xl.rules.inputs import CODES, OK, excel_input_check
+from cos_xl.rules.inputs import OK, excel_input_check
 from cos_xl.template.context import TemplateContext
 from cos_xl.template.formulas import rule_formula
 from cos_xl.template.layout import CHECK_COLS as C
@@ -113,6 +113,3 @@ def write_checks(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, 
                           {"type": "text", "criteria": "containing", "value": "Ошибок нет",
                            "format": st["ok"]})
 
-
-# Russian titles of the input-check codes, for the catalogue and the instructions.
-INPUT_CHECK_TITLES = CODES
