@@ -57,8 +57,10 @@ def build_workbook(ctx: TemplateContext, key: SigningKey) -> tuple[bytes, dict]:
 
 
 def build(ctx: TemplateContext, key: SigningKey,
-          placeholders: ManifestPlaceholders | None = None) -> Built:
-    """Build one workbook; with ``placeholders`` the manifest cells get those texts instead."""
+          placeholders: ManifestPlaceholders | None = None, package: bool = True) -> Built:
+    """Build one workbook; with ``placeholders`` the manifest cells get those texts instead.
+    ``package=False`` stops before the file is assembled (the validator needs only the
+    structure and the manifest payload): ``data`` is then empty."""
     buffer = io.BytesIO()
     wb = ProtectedWorkbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                     "strings_to_formulas": False, "strings_to_urls": False})
@@ -106,6 +108,8 @@ def build(ctx: TemplateContext, key: SigningKey,
     structure_text = structure_json(structure, defined, vba)
     payload = manifest_payload(ctx, key, sha256_text(structure_text), names, cells, checks)
     payload["vba_modules"] = {name: sha256_text(source) for name, source in vba.items()}
+    if not package:
+        return Built(b"", payload, structure_text)
     if placeholders is None:
         text = canonical_json(payload)
         texts = ManifestPlaceholders(text, sign(text, key), payload["structure_digest"])
@@ -174,6 +178,7 @@ def manifest_payload(ctx: TemplateContext, key: SigningKey, structure_digest: st
         "indicators": {ind.spec.code: cells[ind.spec.name] for ind in form.indicators},
         "checks": checks,
         "targets": {code: ctx.targets[code] for code in sorted(ctx.targets)},
+        "contact": ctx.contact.model_dump(),
         "previous": {"period": str(ctx.previous_period) if ctx.previous_period else None,
                      "values": dict(sorted(ctx.previous.items()))},
     }

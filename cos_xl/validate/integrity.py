@@ -1,0 +1,193 @@
+"""The locked structure of a returned workbook against the structure it was issued with.
+
+Compared in a normalised form, so that a workbook merely opened, filled and saved in Excel or
+LibreOffice passes (LibreOffice rewrites styles, cached values, quoting of sheet names and the
+case of unknown function names), while a formula pasted over with a value, an edited label, an
+inserted or deleted row, a renamed, removed or added sheet, removed protection, a changed name or
+a replaced VBA project is caught.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from cos_xl.findings import Finding
+from cos_xl.validate.expected import Expected
+from cos_xl.validate.ooxml import PackageXml
+
+INTEGRITY_CODES = {
+    "sheets-changed": ("error", "Листы книги переименованы, удалены или добавлены"),
+    "sheet-unprotected": ("error", "С листа снята защита"),
+    "workbook-unprotected": ("warning", "Снята защита структуры книги"),
+    "label-changed": ("error", "Изменён защищённый текст или значение"),
+    "formula-replaced": ("error", "Формула заменена значением"),
+    "formula-changed": ("error", "Формула изменена"),
+    "formula-in-input": ("error", "В ячейку ввода введена формула"),
+    "name-changed": ("error", "Изменено или удалено имя (defined name)"),
+    "validation-removed": ("warning", "Удалена проверка данных ячейки"),
+    "vba-changed": ("error", "Изменён или заменён проект VBA"),
+    "vba-added": ("error", "В книгу без макросов добавлен проект VBA"),
+}
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def normalise_formula(formula: str) -> str:
+    """Case, spaces, ``_xlfn.`` prefixes, ``$`` and sheet-name quotes do not matter; texts in
+    quotes stay as they are (they are the Russian messages)."""
+    out, pos = [], 0
+    text = formula.lstrip("=")
+    for match in _STRING.finditer(text):
+        out.append(_code(text[pos:match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_code(text[pos:]))
+    return "".join(out)
+
+
+def _code(part: str) -> str:
+    part = part.replace(" ", "").replace("$", "").upper().replace("_XLFN.", "")
+    return re.sub(r"'([^']+)'!", r"\1!", part)
+
+
+def normalise_ref(ref: str) -> str:
+    return _code(ref.lstrip("="))
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == ""
+
+
+def _same_value(kind: str, expected: str, got: object) -> bool:
+    if kind in ("s", "m"):
+        text = expected.split(":", 1)[1] if kind == "m" else expected
+        return (_blank(text) and _blank(got)) or got == text
+    if kind == "n":
+        return isinstance(got, int | float) and abs(float(got) - float(expected)) < 1e-9
+    if kind == "d":
+        serial = (dt.date.fromisoformat(expected[:10]) - _EXCEL_EPOCH).days
+        return isinstance(got, int | float) and abs(float(got) - serial) < 1e-9
+    if kind == "b":
+        return _blank(got)
+    return True
+
+
+def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
+                       vba_digests: dict[str, str] | None = None) -> list[Finding]:
+    """Findings for the structure; ``vba_digests`` are SHA-256 of the file's VBA module
+    sources when its vbaProject.bin differs from the one issued (read with olevba)."""
+    findings: list[Finding] = []
+    names = [sheet.name for sheet in package.sheets]
+    if names != expected.sheets:
+        findings.append(Finding(
+            "sheets-changed", "error",
+            f"Листы книги изменены: ожидались {', '.join(expected.sheets)}; "
+            f"в файле {', '.join(names)}. Верните файл в исходном виде (без переименования, "
+            "удаления и добавления листов).", value=names))
+    sheets = {sheet.name: sheet for sheet in package.sheets}
+    for name in expected.sheets:
+        sheet = sheets.get(name)
+        if sheet is not None and not sheet.protected:
+            findings.append(Finding("sheet-unprotected", "error",
+                                    f"С листа «{name}» снята защита.", sheet=name))
+    if package.workbook_protection is None:
+        findings.append(Finding("workbook-unprotected", "warning",
+                                "Снята защита структуры книги (листы можно переименовать)."))
+
+    for address, kind, content in expected.cells:
+        sheet_name, cell_ref = address.rsplit("!", 1)
+        sheet = sheets.get(sheet_name)
+        if sheet is None:
+            continue  # reported as sheets-changed
+        cell = sheet.cells.get(cell_ref)
+        value = cell.value if cell else None
+        formula = cell.formula if cell else None
+        where = {"sheet": sheet_name, "cell": cell_ref}
+        if kind == "input":
+            if formula:
+                findings.append(Finding(
+                    "formula-in-input", "error",
+                    f"{sheet_name}!{cell_ref}: вместо числа введена формула «={formula}»; "
+                    "введите значение.", value=f"={formula}", **where))
+            continue
+        if kind == "f":
+            if not formula:
+                findings.append(Finding(
+                    "formula-replaced", "error",
+                    f"{sheet_name}!{cell_ref}: формула заменена значением "
+                    f"«{'' if value is None else value}».", value=value, **where))
+            elif normalise_formula(formula) != normalise_formula(content):
+                findings.append(Finding(
+                    "formula-changed", "error",
+                    f"{sheet_name}!{cell_ref}: формула изменена: «={formula}».",
+                    value=f"={formula}", **where))
+            continue
+        if kind == "v":
+            if cell_ref not in _validated(sheet):
+                findings.append(Finding("validation-removed", "warning",
+                                        f"{sheet_name}!{cell_ref}: удалена проверка данных.",
+                                        **where))
+            continue
+        if formula or not _same_value(kind, content, value):
+            shown = f"={formula}" if formula else ("пусто" if _blank(value) else value)
+            wanted = content.split(":", 1)[1] if kind == "m" else content
+            findings.append(Finding(
+                "label-changed", "error",
+                f"{sheet_name}!{cell_ref}: защищённое содержимое изменено: «{shown}» вместо "
+                f"«{wanted or 'пусто'}» (вставка или удаление строк тоже сдвигает ячейки).",
+                value=value, **where))
+
+    file_names = {name: normalise_ref(ref) for name, ref in package.defined_names.items()}
+    for name, ref in expected.names.items():
+        if file_names.get(name) != normalise_ref(ref):
+            findings.append(Finding(
+                "name-changed", "error",
+                f"Имя {name} должно указывать на {ref.lstrip('=')}, в файле — "
+                f"{package.defined_names.get(name, 'нет')}.", name=name,
+                value=package.defined_names.get(name)))
+
+    findings += _vba_findings(package, expected, manifest, vba_digests)
+    return _limit_per_code(findings)
+
+
+def _validated(sheet) -> set[str]:
+    cells: set[str] = set()
+    for dv in sheet.data_validations:
+        for part in str(dv.get("sqref", "")).split():
+            cells.add(part.split(":")[0].replace("$", ""))
+    return cells
+
+
+def _vba_findings(package: PackageXml, expected: Expected, manifest: dict,
+                  vba_digests: dict[str, str] | None) -> list[Finding]:
+    if not manifest.get("macros"):
+        if package.vba_project:
+            return [Finding("vba-added", "error",
+                            "В книгу без макросов добавлен проект VBA: верните исходный файл.")]
+        return []
+    if vba_digests is None:
+        return []  # the project is byte for byte the one issued
+    missing = {name for name, digest in expected.vba.items() if vba_digests.get(name) != digest}
+    if not package.vba_project or missing:
+        return [Finding("vba-changed", "error",
+                        "Проект VBA книги изменён или удалён (модули: "
+                        f"{', '.join(sorted(missing)) or 'все'}): верните исходный файл.")]
+    return []
+
+
+# A row inserted at the top shifts hundreds of cells; the first few say enough.
+_MAX_PER_CODE = 20
+
+
+def _limit_per_code(findings: list[Finding]) -> list[Finding]:
+    out, counts = [], {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+        if counts[finding.code] <= _MAX_PER_CODE:
+            out.append(finding)
+        elif counts[finding.code] == _MAX_PER_CODE + 1:
+            out.append(Finding(finding.code, finding.severity,
+                               "… и другие такие же расхождения (показаны первые "
+                               f"{_MAX_PER_CODE})."))
+    return out
