@@ -93,6 +93,73 @@ def generate(
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
 
 
+def _returned_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*")
+                            if p.is_file() and not p.name.startswith((".", "~$")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CosXlError(f"Нет такого файла или папки: {path}")
+    return files
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
+    output_format: Annotated[str, typer.Option(
+        "--format", help="text (table), json (one document on stdout) or xlsx (report in --out).",
+    )] = "text",
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the xlsx report.")] = None,
+    annotate: Annotated[Optional[Path], typer.Option(
+        help="Folder for annotated copies of the workbooks (the originals are not changed).")
+    ] = None,
+    key_file: Annotated[Optional[Path], typer.Option(
+        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+    dev_key: Annotated[bool, typer.Option(
+        "--dev-key", help="Accept templates signed with the development key.")] = False,
+) -> None:
+    """Validate returned workbooks: PASS, PASS_WITH_WARNINGS or FAIL per file (exit 1 if any
+    fails)."""
+    import json as jsonlib
+
+    from cos_xl.validate.report import annotate as annotate_file
+    from cos_xl.validate.report import print_table, to_json, write_xlsx_report
+    from cos_xl.validate.run import validate_file
+
+    if output_format not in ("text", "json", "xlsx"):
+        raise _fail(CosXlError(f"--format: ожидается text, json или xlsx, а не {output_format!r}"))
+    if output_format == "xlsx" and out is None:
+        raise _fail(CosXlError("--format xlsx: укажите папку отчёта --out"))
+    try:
+        key = resolve_key(key_file, dev_key)
+        files = _returned_files(paths)
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    results = []
+    with Progress(TextColumn("[bold]Проверка"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            results.append(validate_file(path, key, allow_dev_key=dev_key))
+            if annotate is not None:
+                annotate_file(results[-1], annotate)
+            progress.update(task, advance=1, description=path.name)
+    if output_format == "json":
+        typer.echo(jsonlib.dumps(to_json(results), ensure_ascii=False, indent=1))
+    elif output_format == "xlsx":
+        report = out / "validation-report.xlsx"
+        write_xlsx_report(results, report)
+        console.print(f"Отчёт: {report}")
+    else:
+        print_table(results, Console())
+    if any(r.verdict == "FAIL" for r in results):
+        raise typer.Exit(1)
+
+
 @app.command()
 def macros(
     check: Annotated[bool, typer.Option(

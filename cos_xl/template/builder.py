@@ -107,7 +107,8 @@ def build(ctx: TemplateContext, key: SigningKey,
         wb.set_vba_name("ThisWorkbook")
     structure_text = structure_json(structure, defined, vba)
     payload = manifest_payload(ctx, key, sha256_text(structure_text), names, cells, checks)
-    payload["vba_modules"] = {name: sha256_text(source) for name, source in vba.items()}
+    payload["vba_modules"] = {name: sha256_text(wrappers.normalised_source(source))
+                              for name, source in vba.items()}
     if not package:
         return Built(b"", payload, structure_text)
     if placeholders is None:
@@ -137,7 +138,8 @@ def structure_json(structure: list[list[str]], defined: dict[str, str],
     of the VBA modules we wrote."""
     return canonical_json({"sheets": list(SHEETS), "cells": structure, "names": defined,
                            "protection": sorted(SHEET_PROTECTION),
-                           "vba": {name: sha256_text(src) for name, src in sorted(vba.items())}})
+                           "vba": {name: sha256_text(wrappers.normalised_source(src))
+                                   for name, src in sorted(vba.items())}})
 
 
 def vba_modules() -> dict[str, str]:

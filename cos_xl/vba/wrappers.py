@@ -89,6 +89,13 @@ def expected_files() -> dict[str, bytes]:
     return files
 
 
+def normalised_source(text: str) -> str:
+    """A module's text as compared and hashed: LF line ends, no trailing spaces or blank lines
+    (LibreOffice adds a blank line at the end when it saves a project)."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip("\n") + "\n"
+
+
 def to_crlf(text: str) -> str:
     """VBA modules are stored with CRLF line ends."""
     return text.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -1,0 +1,919 @@
+"""A minimal, fast, read-only reader of the locked structure of an .xlsx/.xlsm package.
+
+openpyxl needs ~100 ms for a generated workbook; this reads what the structural check compares
+(sheets and their states, cells with values/formulas/locked flags, defined names, protection,
+data validations, merged ranges, the VBA project) in a few milliseconds with
+:mod:`xml.etree.ElementTree`. Output of both Excel/XlsxWriter and LibreOffice is understood:
+namespaces are taken from each part's root element, so transitional and strict packages read the
+same; booleans are kept as written ("1" or "true") in the raw attribute dicts.
+
+The caller has already passed the file through the safety layer (no DTDs or entities, sane zip
+sizes); as a second line of defence a part that declares a DOCTYPE or an ENTITY is refused here,
+and nothing external (relationships with ``TargetMode="External"``) is ever followed.
+
+A structurally broken package raises :class:`ValueError` naming the part and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+__all__ = ["CellXml", "PackageXml", "SheetXml", "read_package", "xml_bool"]
+
+
+@dataclass(frozen=True)
+class CellXml:
+    #: str for shared/inline strings and t="str" formula results, float for numbers, bool for
+    #: t="b", the error text ("#DIV/0!") for t="e", the raw text for t="d", None when no value
+    value: object
+    #: formula text without a leading "=", shared formulas translated for every cell of the
+    #: group, array formulas given to every cell of their range; None if no formula
+    formula: str | None
+    #: effective protection from cellXfs[s] (<protection locked="0"/>); default True
+    locked: bool
+    #: the raw t attribute: "s", "str", "inlineStr", "b", "e", "n" (default), "d"
+    kind: str
+    #: the <f t="..."> of the formula: "normal", "shared", "array", "dataTable"; None if none
+    formula_type: str | None = None
+
+
+@dataclass(frozen=True)
+class SheetXml:
+    name: str
+    state: str  # "visible", "hidden", "veryHidden"
+    #: A1 -> cell; cells with a value or a formula, plus unlocked blanks (the inputs)
+    cells: dict[str, CellXml]
+    protected: bool  # <sheetProtection sheet="1"|"true"> present
+    protection: dict[str, str]  # all attributes of <sheetProtection>, raw
+    #: attributes of every <dataValidation> (also the x14 ones in extLst) plus "sqref",
+    #: "formula1", "formula2" (None when absent)
+    data_validations: list[dict]
+    merged: list[str]  # "A5:F5"
+    part: str = ""  # zip member name, "xl/worksheets/sheet1.xml"
+    kind: str = "worksheet"  # root element: worksheet, chartsheet, macroSheet, dialogsheet
+
+
+@dataclass(frozen=True)
+class PackageXml:
+    sheets: list[SheetXml]  # in workbook order
+    #: name -> reference without quotes around sheet names (Данные!$D$7); local names "Sheet!name"
+    defined_names: dict[str, str]
+    workbook_protection: dict[str, str] | None  # None when absent, {} when present but empty
+    vba_project: bytes | None
+    content_types: dict[str, str]  # part name ("/xl/workbook.xml") -> content type (Overrides)
+
+    def sheet(self, name: str) -> SheetXml:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise KeyError(name)
+
+
+def xml_bool(value: str | None, default: bool = False) -> bool:
+    """An xsd:boolean attribute ("1"/"true"/"0"/"false") as a bool; ``default`` when absent."""
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "on")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+_REL_OFFICE_DOCUMENT = "/officeDocument"
+_CT_VBA = "application/vnd.ms-office.vbaProject"
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _unescape(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes (``_x000D_`` -> CR, ``_x005F_`` -> ``_``)."""
+    if "_x" not in text:
+        return text
+    out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if any("\ud800" <= ch <= "\udfff" for ch in out):  # a UTF-16 pair written as two escapes
+        out = out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return out
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _col_letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _split_cell(ref: str, part: str) -> tuple[int, int]:
+    m = _CELL.match(ref)
+    if not m:
+        raise ValueError(f"{part}: {ref!r} is not an A1 cell reference")
+    col, row = _col_number(m.group(1)), int(m.group(2))
+    if not (1 <= col <= 16384 and 1 <= row <= 1_048_576):
+        raise ValueError(f"{part}: cell reference {ref!r} is outside the sheet")
+    return col, row
+
+
+def _range_cells(ref: str, part: str) -> list[str]:
+    first, _, last = ref.partition(":")
+    c1, r1 = _split_cell(first, part)
+    c2, r2 = _split_cell(last or first, part)
+    if (c2 - c1 + 1) * (r2 - r1 + 1) > 100_000 or c2 < c1 or r2 < r1:
+        raise ValueError(f"{part}: formula range {ref!r} is reversed or too large")
+    return [_col_letters(c) + str(r) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def _ns(root: ET.Element) -> str:
+    tag = root.tag
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _rid(elem: ET.Element) -> str | None:
+    """The r:id attribute, whatever the relationships namespace (transitional or strict)."""
+    for key, value in elem.attrib.items():
+        if key.startswith("{") and key.endswith("}id"):
+            return value
+    return None
+
+
+_SIMPLE_QUOTED_REF = re.compile(r"'((?:[^']|'')+)'(![^'\"]*)")
+
+
+def _normalise_reference(text: str) -> str:
+    """``'Данные'!$D$7`` -> ``Данные!$D$7`` (``''`` -> ``'``); string literals stay as they are."""
+    if "'" not in text:
+        return text
+    m = _SIMPLE_QUOTED_REF.fullmatch(text)
+    if m:
+        return m.group(1).replace("''", "'") + m.group(2)
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':  # a string literal, "" inside it is an escaped quote
+            j = i + 1
+            while j < n:
+                if text[j] == '"':
+                    if j + 1 < n and text[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif ch == "'":
+            j, name = i + 1, []
+            while j < n:
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        name.append("'")
+                        j += 2
+                        continue
+                    break
+                name.append(text[j])
+                j += 1
+            if j + 1 < n and text[j] == "'" and text[j + 1] == "!":
+                out.append("".join(name))
+            else:
+                out.append(text[i : j + 1])
+            i = j + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _rich_text(elem: ET.Element, ns: str) -> str:
+    """Text of an <si>/<is>: its <t>, or the <t> of every <r> run; phonetic runs are skipped."""
+    t_tag, r_tag = ns + "t", ns + "r"
+    parts = []
+    for child in elem:
+        tag = child.tag
+        if tag == t_tag:
+            parts.append(child.text or "")
+        elif tag == r_tag:
+            for grand in child:
+                if grand.tag == t_tag:
+                    parts.append(grand.text or "")
+    return _unescape("".join(parts))
+
+
+class _Package:
+    def __init__(self, source: Path | str | bytes | bytearray | memoryview) -> None:
+        try:
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                self.zip = zipfile.ZipFile(io.BytesIO(bytes(source)))
+            else:
+                self.zip = zipfile.ZipFile(Path(source))
+        except zipfile.BadZipFile as exc:
+            raise ValueError(f"not a zip package: {exc}") from exc
+        except OSError as exc:
+            raise ValueError(f"cannot open the package: {exc}") from exc
+        # OPC part names are case-insensitive
+        self.members = {info.filename.lower(): info.filename for info in self.zip.infolist()}
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.members
+
+    def read(self, name: str) -> bytes:
+        member = self.members.get(name.lower())
+        if member is None:
+            raise ValueError(f"{name}: part is missing from the package")
+        try:
+            return self.zip.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                OSError) as exc:
+            raise ValueError(f"{name}: cannot decompress the part: {exc}") from exc
+
+    def read_xml_bytes(self, name: str) -> bytes:
+        data = self.read(name)
+        for bad in _FORBIDDEN:
+            if bad in data:
+                raise ValueError(f"{name}: declares {bad[2:].decode()}, refused")
+        return data
+
+    @staticmethod
+    def parse(name: str, data: bytes) -> ET.Element:
+        try:
+            return ET.fromstring(data)
+        except ET.ParseError as exc:
+            raise ValueError(f"{name}: not well-formed XML: {exc}") from exc
+
+    def xml(self, name: str) -> ET.Element:
+        return self.parse(name, self.read_xml_bytes(name))
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """rId -> (type, resolved part name) of the internal relationships of ``part``."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if not self.has(rels_name):
+            return {}
+        root = self.xml(rels_name)
+        out: dict[str, tuple[str, str]] = {}
+        for rel in root:
+            if _local(rel.tag) != "Relationship":
+                continue
+            if (rel.get("TargetMode") or "").lower() == "external":
+                continue
+            rid, target, rtype = rel.get("Id"), rel.get("Target"), rel.get("Type") or ""
+            if not rid or target is None:
+                raise ValueError(f"{rels_name}: a Relationship without Id or Target")
+            out[rid] = (rtype, _resolve(folder, target, rels_name))
+        return out
+
+
+def _resolve(folder: str, target: str, where: str) -> str:
+    target = target.split("#", 1)[0].replace("\\", "/")
+    path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+    path = posixpath.normpath(path) if path else path
+    if not path or path.startswith("../") or path == ".." or path == ".":
+        raise ValueError(f"{where}: relationship target {target!r} leaves the package")
+    return path
+
+
+def _content_types(pkg: _Package) -> tuple[dict[str, str], dict[str, str]]:
+    name = "[Content_Types].xml"
+    if not pkg.has(name):
+        raise ValueError(f"{name}: part is missing, not an OOXML package")
+    overrides: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    for elem in pkg.xml(name):
+        local = _local(elem.tag)
+        if local == "Override":
+            part, ctype = elem.get("PartName"), elem.get("ContentType")
+            if not part or ctype is None:
+                raise ValueError(f"{name}: an Override without PartName or ContentType")
+            overrides[part] = ctype
+        elif local == "Default":
+            ext, ctype = elem.get("Extension"), elem.get("ContentType")
+            if ext and ctype is not None:
+                defaults[ext.lower()] = ctype
+    return overrides, defaults
+
+
+def _workbook_part(pkg: _Package, overrides: dict[str, str]) -> str:
+    for rtype, target in pkg.rels("").values():
+        if rtype.endswith(_REL_OFFICE_DOCUMENT) and pkg.has(target):
+            return target
+    for part, ctype in overrides.items():
+        if (ctype.endswith(".main+xml") and "spreadsheetml" in ctype) or "ms-excel.sheet" in ctype:
+            if pkg.has(part.lstrip("/")):
+                return part.lstrip("/")
+    if pkg.has("xl/workbook.xml"):
+        return "xl/workbook.xml"
+    raise ValueError("_rels/.rels: no officeDocument relationship to a workbook part")
+
+
+def _cell_xfs_locked(pkg: _Package, part: str | None) -> list[bool]:
+    if part is None or not pkg.has(part):
+        return []
+    root = pkg.xml(part)
+    ns = _ns(root)
+    xfs = root.find(ns + "cellXfs")
+    if xfs is None:
+        return []
+    locked = []
+    protection_tag = ns + "protection"
+    for xf in xfs:
+        if xf.tag != ns + "xf":
+            continue
+        prot = xf.find(protection_tag)
+        locked.append(xml_bool(prot.get("locked"), True) if prot is not None else True)
+    return locked
+
+
+def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
+    if part is None or not pkg.has(part):
+        return []
+    data = pkg.read_xml_bytes(part)
+    strings = _shared_strings_fast(data) if fast else None
+    if strings is not None:
+        return strings
+    root = pkg.parse(part, data)
+    ns = _ns(root)
+    si_tag = ns + "si"
+    return [_rich_text(si, ns) for si in root if si.tag == si_tag]
+
+
+# -- fast path ------------------------------------------------------------------------------------
+# The bulk of a package is <sheetData> and the shared strings. ElementTree builds ~1.5 us per
+# element, so those two are scanned with regular expressions when the part is "plain": UTF-8; no
+# comments, CDATA or processing instructions; no namespace prefixes in the scanned region; every
+# cell written as <c r=".." s=".." t=".."> in that order (Excel, XlsxWriter and LibreOffice all
+# do) and matched completely by the cell pattern. On any doubt the part is parsed with
+# ElementTree instead, which is the reference behaviour (tests compare both paths).
+
+
+class _Fallback(Exception):
+    """The fast scanner is not sure: parse the part with ElementTree."""
+
+
+_PROLOG = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml\b([^?]*)\?>)?")
+_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
+_MAIN_NS_URIS = (b"/spreadsheetml/2006/main\"", b"/ooxml/spreadsheetml/main\"")
+_MAIN_NS_DEFAULT = (b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                    b'xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"')
+_ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ATTR = re.compile(r'([^\s=]+)\s*=\s*"([^"<]*)"')
+_FAST_CELL = re.compile(
+    r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'
+    r'(?: (?:cm|vm|ph)="[^"<]*")*\s*(/)?>'
+    r"(?(4)|\s*"
+    r"(?:(<f\b[^>]*>)(?:(?<=/>)|([^<]*)</f>)\s*)?"
+    r"(?:(<v\b[^>]*>)(?:(?<=/>)|([^<]*)</v>)\s*)?"
+    r"(?:(<is\b[^>]*>)(.*?)</is>\s*)?"
+    r"</c>)",
+    re.S,
+)
+_C_OPEN = re.compile(r"<c[\s/>]")
+_SI = re.compile(r"<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t></si>|</si>|<t/></si>)"
+                 r"|<si\b[^>]*>(?:(?<=/>)|(.*?)</si>)", re.S)
+_T = re.compile(r"<t\b[^>]*>(?:(?<=/>)|([^<]*)</t>)")
+_RPH = re.compile(r"<rPh\b.*?</rPh>|<rPh\b[^>]*/>", re.S)
+
+
+def _plain(data: bytes) -> int | None:
+    """Offset after the prolog when ``data`` can be scanned by the fast path, else None.
+
+    Plain: UTF-8; no comments, CDATA or processing instructions; the SpreadsheetML namespace
+    declared once, as the default namespace (so no element of it can carry a prefix).
+    """
+    m = _PROLOG.match(data)
+    if m.group(1):
+        enc = _ENCODING.search(m.group(1))
+        if enc and enc.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            return None
+    end = m.end()
+    if data.find(b"<?", end) >= 0 or b"<!--" in data or b"<![CDATA[" in data:
+        return None
+    if data.count(_MAIN_NS_URIS[0]) + data.count(_MAIN_NS_URIS[1]) != 1 or (
+            _MAIN_NS_DEFAULT[0] not in data and _MAIN_NS_DEFAULT[1] not in data):
+        return None
+    return end
+
+
+def _entity(m: re.Match) -> str:
+    if m.group(3):
+        return _NAMED[m.group(3)]
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or (
+            0x10000 <= code <= 0x10FFFF):
+        return chr(code)
+    raise _Fallback  # not a legal XML character: let ElementTree report it
+
+
+def _decoded(s: str) -> str:
+    """XML character data as a parser returns it: line ends normalised, references replaced."""
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in s:
+        if "&#" in s:
+            amps = s.count("&")
+            s, n = _ENTITY.subn(_entity, s)
+            if n != amps:
+                raise _Fallback  # a bare & or an unknown entity: not well-formed
+        else:
+            s = (s.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+                 .replace("&apos;", "'"))
+            if s.count("&") != s.count("&amp;"):
+                raise _Fallback  # a bare & or an unknown entity: not well-formed
+            s = s.replace("&amp;", "&")
+    return s
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    """Attributes of a start tag ``<f t="shared" si="0"/>``."""
+    raw = tag[tag.index(" ") : -1] if " " in tag else ""
+    if raw.endswith("/"):
+        raw = raw[:-1]
+    pairs = _ATTR.findall(raw)
+    if raw.count("=") != len(pairs):
+        raise _Fallback  # single quotes, "=" inside a value, or junk: not sure
+    out = {}
+    for key, value in pairs:
+        if "&" in value or "\t" in value or "\n" in value or "\r" in value:
+            value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+            value = _decoded(value.replace("\t", " "))
+        out[key] = value
+    return out
+
+
+def _rich_text_fast(content: str) -> str:
+    if "<rPh" in content:
+        content = _RPH.sub("", content)
+    return _unescape("".join(_decoded(t) for t in _T.findall(content)))
+
+
+def _plain_text(s: str) -> str:
+    if "&" in s or "\r" in s:
+        s = _decoded(s)
+    return _unescape(s) if "_x" in s else s
+
+
+def _shared_strings_fast(data: bytes) -> list[str] | None:
+    start = _plain(data)
+    if start is None:
+        return None
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.lstrip().startswith("<sst"):
+        return None
+    items = _SI.findall(text)
+    if len(items) != text.count("<si"):
+        return None
+    try:
+        return [
+            (_plain_text(simple) if simple else "") if not rich else _rich_text_fast(rich)
+            for simple, rich in items
+        ]
+    except _Fallback:
+        return None
+
+
+# -- both paths -----------------------------------------------------------------------------------
+
+
+def _translate(formula: str, origin: str, dest: str, part: str) -> str:
+    if origin == dest:
+        return formula
+    from openpyxl.formula.translate import Translator, TranslatorError
+
+    try:
+        return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
+    except (TranslatorError, ValueError, IndexError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{part}: cannot translate the shared formula {formula!r} from {origin} to {dest}: "
+            f"{exc}"
+        ) from exc
+
+
+def _new_cell(value: object, formula: str | None, locked: bool, kind: str,
+              formula_type: str | None, _new=object.__new__) -> CellXml:
+    """CellXml(...) at half the cost of the frozen dataclass __init__ (same object)."""
+    cell = _new(CellXml)
+    d = cell.__dict__
+    d["value"] = value
+    d["formula"] = formula
+    d["locked"] = locked
+    d["kind"] = kind
+    d["formula_type"] = formula_type
+    return cell
+
+
+class _Cells:
+    """Collects the cells of one sheet; shared and array formulas are resolved in finish()."""
+
+    def __init__(self, part: str, strings: list[str], locked_xfs: list[bool]) -> None:
+        self.part = part
+        self.strings = strings
+        self.xfs = locked_xfs
+        self.default_locked = locked_xfs[0] if locked_xfs else True
+        self.cells: dict[str, CellXml] = {}
+        self.seen: set[str] = set()
+        self.followers: list[tuple[str, str]] = []  # (cell, si) of shared formula members
+        self.masters: dict[str, tuple[str, str]] = {}  # si -> (formula text, origin cell)
+        self.arrays: list[tuple[str, str]] = []  # (range, formula)
+
+    def locked(self, ref: str, s: str | None) -> bool:
+        if not s or s == "0":
+            return self.default_locked
+        try:
+            return self.xfs[int(s)]
+        except (ValueError, IndexError):
+            raise ValueError(
+                f"{self.part}: cell {ref} uses style {s!r}, but the styles part has"
+                f" {len(self.xfs)} cellXfs"
+            ) from None
+
+    def value(self, ref: str, t: str, text: str | None, inline: str | None) -> object:
+        part = self.part
+        if t == "n":
+            if text is None or not text.strip():
+                return None
+            try:
+                return float(text)
+            except ValueError:
+                raise ValueError(f"{part}: cell {ref} has number {text!r}") from None
+        if t == "s":
+            if text is None or not text.strip():
+                return None
+            try:
+                return self.strings[int(text)]
+            except (ValueError, IndexError):
+                raise ValueError(
+                    f"{part}: cell {ref} refers to shared string {text!r}, but there are"
+                    f" {len(self.strings)}"
+                ) from None
+        if t == "str":
+            return _unescape(text) if text is not None else None
+        if t == "inlineStr":
+            if inline is not None:
+                return inline
+            return _unescape(text) if text is not None else None
+        if t == "b":
+            flag = (text or "").strip().lower()
+            if not flag:
+                return None
+            if flag in ("1", "true"):
+                return True
+            if flag in ("0", "false"):
+                return False
+            raise ValueError(f"{part}: cell {ref} has boolean {text!r}")
+        if t in ("e", "d"):
+            return text.strip() if text and text.strip() else None
+        raise ValueError(f"{part}: cell {ref} has unknown type t={t!r}")
+
+    def add(self, ref: str, s: str | None, t: str | None, fa: dict | None, ftext: str | None,
+            vtext: str | None, inline: str | None, check: bool = True) -> None:
+        """One <c>: ``fa`` the attributes of its <f> (None without one), ``vtext`` the text of
+        its <v> (None without one), ``inline`` the text of its <is>. ``check=False``: the
+        caller has made sure ``ref`` is upper case and unique."""
+        if check:
+            ref = ref.upper()
+            if ref in self.seen:
+                raise ValueError(f"{self.part}: cell {ref} appears twice")
+            self.seen.add(ref)
+        locked = self.locked(ref, s)
+        t = t or "n"
+        value = self.value(ref, t, vtext, inline)
+        formula = ftype = None
+        if fa is not None:
+            ftype = fa.get("t") or "normal"
+            formula = ftext or ""
+            if formula.startswith("="):
+                formula = formula[1:]
+            if ftype == "shared":
+                si = fa.get("si")
+                if si is None:
+                    raise ValueError(f"{self.part}: the shared formula of {ref} has no si")
+                if fa.get("ref") and formula:
+                    self.masters[si] = (formula, ref)
+                elif not formula:  # a member: its text comes from the master
+                    self.followers.append((ref, si))
+            elif ftype == "array":
+                self.arrays.append((fa.get("ref") or ref, formula))
+            elif ftype == "dataTable":
+                formula = None
+        if value is None and formula is None and ftype is None and locked:
+            return  # a styled blank
+        self.cells[ref] = _new_cell(value, formula, locked, t, ftype)
+
+    def finish(self) -> dict[str, CellXml]:
+        cells, part = self.cells, self.part
+        for ref, si in self.followers:
+            master = self.masters.get(si)
+            if master is None:
+                raise ValueError(f"{part}: cell {ref} uses shared formula si={si}, which has no"
+                                 " master cell with its text")
+            cell = cells[ref]
+            cells[ref] = _new_cell(cell.value, _translate(master[0], master[1], ref, part),
+                                   cell.locked, cell.kind, cell.formula_type)
+        for aref, formula in self.arrays:  # every cell of an array range shows the formula
+            for ref in _range_cells(aref, part):
+                cell = cells.get(ref)
+                if cell is None:
+                    cells[ref] = _new_cell(None, formula, True, "n", "array")
+                elif cell.formula is None:
+                    cells[ref] = _new_cell(cell.value, formula, cell.locked, cell.kind, "array")
+        return cells
+
+
+def _cells_fast(region: str, builder: _Cells) -> bool:
+    """Read the cells of a <sheetData> content into ``builder``; False when not sure (then
+    ``builder`` must be thrown away)."""
+    if "xmlns" in region:
+        return False  # a namespace (re)declared inside sheetData
+    found = _FAST_CELL.findall(region)
+    n_open = region.count("<c ")
+    if n_open != region.count("<c"):  # <c\n..., or <color>/<charset> of rich inline strings
+        n_open = len(_C_OPEN.findall(region))
+    if len(found) != n_open:
+        return False  # a cell the pattern does not understand: attribute order, extLst, junk
+    refs = [cell[0] for cell in found]
+    if len(set(refs)) != len(refs):
+        seen: set[str] = set()
+        for ref in refs:
+            if ref in seen:
+                raise ValueError(f"{builder.part}: cell {ref} appears twice")
+            seen.add(ref)
+    cells, strings, add = builder.cells, builder.strings, builder.add
+    default_locked = builder.default_locked
+    lock_of = {"": default_locked, "0": default_locked}
+    lock_of.update((str(i), flag) for i, flag in enumerate(builder.xfs) if i)
+    n_strings = len(strings)
+    f_attrs: dict[str, dict] = {"<f>": {}}
+    new = object.__new__
+    try:
+        for ref, s, t, _empty, f_tag, f_text, v_tag, v_text, is_tag, is_text in found:
+            locked = lock_of.get(s)
+            if locked is None:
+                locked = builder.locked(ref, s)  # a style index like "007", or out of range
+            if f_tag or is_tag or (t and t != "s" and t != "n"):
+                fa = None
+                if f_tag:
+                    fa = f_attrs.get(f_tag)
+                    if fa is None:
+                        fa = f_attrs[f_tag] = _attrs(f_tag)
+                    if "&" in f_text or "\r" in f_text:
+                        f_text = _decoded(f_text)
+                if v_text and ("&" in v_text or "\r" in v_text):
+                    v_text = _decoded(v_text)
+                add(ref, s, t, fa, f_text if f_tag else None, v_text if v_tag else None,
+                    _rich_text_fast(is_text) if is_tag else None, check=False)
+                continue
+            # the common cells, inline: a blank, a number, a shared string
+            if not v_text:
+                if locked:
+                    continue  # a styled blank (or <v/>: no value either)
+                value = None
+            elif t == "s":
+                if v_text.isdigit() and int(v_text) < n_strings:
+                    value = strings[int(v_text)]
+                else:
+                    value = builder.value(ref, "s", _decoded(v_text), None)
+            else:
+                try:
+                    value = float(v_text)
+                except ValueError:
+                    value = builder.value(ref, "n", _decoded(v_text), None)
+            cell = new(CellXml)
+            d = cell.__dict__
+            d["value"] = value
+            d["formula"] = None
+            d["locked"] = locked
+            d["kind"] = t or "n"
+            d["formula_type"] = None
+            cells[ref] = cell
+    except _Fallback:
+        return False
+    return True
+
+
+# -- tree path ------------------------------------------------------------------------------------
+
+
+def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
+    c_tag, v_tag, f_tag, is_tag, row_tag = ns + "c", ns + "v", ns + "f", ns + "is", ns + "row"
+    part = builder.part
+    sheet_data = root.find(ns + "sheetData")
+    row_no = 0
+    for row in sheet_data if sheet_data is not None else ():
+        if row.tag != row_tag:
+            continue
+        r_attr = row.get("r")
+        try:
+            row_no = int(r_attr) if r_attr else row_no + 1
+        except ValueError:
+            raise ValueError(f"{part}: row number {r_attr!r} is not an integer") from None
+        col_no = 0
+        for c in row:
+            if c.tag != c_tag:
+                continue
+            ref = c.get("r")
+            if ref:
+                col_no, cell_row = _split_cell(ref, part)
+                if cell_row != row_no:
+                    raise ValueError(f"{part}: cell {ref} is inside row {row_no}")
+            else:
+                col_no += 1
+                ref = _col_letters(col_no) + str(row_no)
+            f = c.find(f_tag)
+            v = c.find(v_tag)
+            is_elem = c.find(is_tag)
+            builder.add(
+                ref, c.get("s"), c.get("t"),
+                dict(f.attrib) if f is not None else None,
+                (f.text or "") if f is not None else None,
+                (v.text or "") if v is not None else None,
+                _rich_text(is_elem, ns) if is_elem is not None else None,
+            )
+
+
+def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[str],
+                locked_xfs: list[bool], fast: bool = True) -> SheetXml:
+    data = pkg.read_xml_bytes(part)
+    root = cells = None
+    start = _plain(data) if fast else None
+    if start is not None:
+        i = data.find(b"<sheetData", start)
+        k = data.find(b">", i) if i >= 0 else -1
+        if k > 0 and data[k - 1 : k] != b"/" and data.find(b"<sheetData", i + 1) < 0:
+            j = data.find(b"</sheetData>", k)
+            try:
+                region = data[k + 1 : j].decode("utf-8") if j > 0 else None
+            except UnicodeDecodeError:
+                region = None
+            builder = _Cells(part, strings, locked_xfs)
+            if region is not None and _cells_fast(region, builder):
+                cells = builder.finish()
+                root = pkg.parse(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
+    if cells is None:
+        root = pkg.parse(part, data)
+        builder = _Cells(part, strings, locked_xfs)
+        _cells_tree(root, _ns(root), builder)
+        cells = builder.finish()
+    ns = _ns(root)
+
+    prot_elem = root.find(ns + "sheetProtection")
+    protection = dict(prot_elem.attrib) if prot_elem is not None else {}
+    protected = prot_elem is not None and xml_bool(protection.get("sheet"))
+
+    merged = []
+    mc_parent = root.find(ns + "mergeCells")
+    for mc in mc_parent if mc_parent is not None else ():
+        if _local(mc.tag) == "mergeCell":
+            ref = mc.get("ref")
+            if not ref:
+                raise ValueError(f"{part}: a mergeCell without ref")
+            merged.append(ref)
+
+    validations = []
+    for child in root:
+        local = _local(child.tag)
+        if local == "dataValidations":
+            found = list(child)
+        elif local == "extLst":  # x14:dataValidations of newer Excel versions
+            found = list(child.iter())
+        else:
+            continue
+        for dv in found:
+            if _local(dv.tag) != "dataValidation":
+                continue
+            item: dict = dict(dv.attrib)
+            item.setdefault("sqref", None)
+            item["formula1"] = item["formula2"] = None
+            for sub in dv:
+                sub_local = _local(sub.tag)
+                if sub_local in ("formula1", "formula2"):
+                    inner = [g for g in sub if _local(g.tag) == "f"]
+                    item[sub_local] = (inner[0].text if inner else sub.text) or ""
+                elif sub_local == "sqref":
+                    item["sqref"] = sub.text
+            validations.append(item)
+
+    return SheetXml(name=name, state=state, cells=cells, protected=protected,
+                    protection=protection, data_validations=validations, merged=merged,
+                    part=part, kind=_local(root.tag))
+
+
+def read_package(path_or_bytes: Path | str | bytes, *, fast: bool = True) -> PackageXml:
+    """Read the locked structure of an .xlsx/.xlsm package (a path or its bytes).
+
+    ``fast=False`` parses every part with ElementTree only (the reference the fast scanner is
+    tested against); the result is the same.
+    """
+    pkg = _Package(path_or_bytes)
+    try:
+        return _read(pkg, fast)
+    finally:
+        pkg.close()
+
+
+def _read(pkg: _Package, fast: bool) -> PackageXml:
+    overrides, defaults = _content_types(pkg)
+    wb_part = _workbook_part(pkg, overrides)
+    wb = pkg.xml(wb_part)
+    ns = _ns(wb)
+    if _local(wb.tag) != "workbook":
+        raise ValueError(f"{wb_part}: root element is <{_local(wb.tag)}>, not <workbook>")
+    rels = pkg.rels(wb_part)
+
+    def by_type(suffix: str) -> str | None:
+        for rtype, target in rels.values():
+            if rtype.endswith(suffix):
+                return target
+        return None
+
+    strings = _shared_strings(pkg, by_type("/sharedStrings"), fast)
+    locked_xfs = _cell_xfs_locked(pkg, by_type("/styles"))
+
+    sheets_elem = wb.find(ns + "sheets")
+    if sheets_elem is None:
+        raise ValueError(f"{wb_part}: no <sheets>")
+    sheets: list[SheetXml] = []
+    seen: set[str] = set()
+    for sh in sheets_elem:
+        if _local(sh.tag) != "sheet":
+            continue
+        name, rid = sh.get("name"), _rid(sh)
+        if not name:
+            raise ValueError(f"{wb_part}: a <sheet> without a name")
+        if name.lower() in seen:
+            raise ValueError(f"{wb_part}: sheet name {name!r} appears twice")
+        seen.add(name.lower())
+        if not rid:
+            raise ValueError(f"{wb_part}: sheet {name!r} has no r:id")
+        if rid not in rels:
+            raise ValueError(
+                f"{wb_part}: sheet {name!r} refers to {rid}, which is not in its relationships")
+        target = rels[rid][1]
+        if not pkg.has(target):
+            raise ValueError(f"{target}: part of sheet {name!r} is missing from the package")
+        state = sh.get("state") or "visible"
+        sheets.append(_read_sheet(pkg, target, name, state, strings, locked_xfs, fast))
+
+    names: dict[str, str] = {}
+    folded: set[str] = set()
+    dn_parent = wb.find(ns + "definedNames")
+    for dn in dn_parent if dn_parent is not None else ():
+        if _local(dn.tag) != "definedName":
+            continue
+        name = dn.get("name")
+        if not name:
+            raise ValueError(f"{wb_part}: a definedName without a name")
+        local_id = dn.get("localSheetId")
+        if local_id is not None:
+            try:
+                key = f"{sheets[int(local_id)].name}!{name}"
+            except (ValueError, IndexError):
+                raise ValueError(
+                    f"{wb_part}: defined name {name!r} has localSheetId {local_id!r}, but there"
+                    f" are {len(sheets)} sheets"
+                ) from None
+        else:
+            key = name
+        if key.lower() in folded:
+            raise ValueError(f"{wb_part}: defined name {key!r} appears twice")
+        folded.add(key.lower())
+        names[key] = _normalise_reference((dn.text or "").strip())
+
+    prot = wb.find(ns + "workbookProtection")
+    workbook_protection = dict(prot.attrib) if prot is not None else None
+
+    vba_part = by_type("/vbaProject")
+    if vba_part is None:
+        for part, ctype in overrides.items():
+            if ctype == _CT_VBA:
+                vba_part = part.lstrip("/")
+                break
+    if vba_part is None and defaults.get("bin") == _CT_VBA:
+        folder = posixpath.dirname(wb_part)
+        guess = posixpath.join(folder, "vbaProject.bin")
+        vba_part = guess if pkg.has(guess) else None
+    vba = pkg.read(vba_part) if vba_part is not None and pkg.has(vba_part) else None
+
+    return PackageXml(sheets=sheets, defined_names=names, workbook_protection=workbook_protection,
+                      vba_project=vba, content_types=overrides)

@@ -1,0 +1,110 @@
+"""Validate one returned workbook: file safety, identity, locked structure, values — in that
+order, each stage only when the file got through the one before. A verdict and findings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cos_xl.findings import Finding
+from cos_xl.signing import SigningKey, verify
+from cos_xl.spec import Form
+from cos_xl.template.builder import sha256_text, vba_project
+from cos_xl.vba.wrappers import normalised_source
+from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
+from cos_xl.validate.integrity import integrity_findings
+from cos_xl.validate.ooxml import read_package
+from cos_xl.validate.reader import ReadError, read_returned
+from cos_xl.validate.safety import SafetyLimits, inspect_file
+from cos_xl.validate.values import value_findings
+
+Verdict = Literal["PASS", "PASS_WITH_WARNINGS", "FAIL"]
+
+IDENTITY_CODES = {
+    "workbook-unreadable": ("error", "Книгу не удалось прочитать"),
+    "manifest-missing": ("error", "Нет манифеста шаблона: файл не из этой рассылки"),
+    "manifest-signature-invalid": ("error", "Подпись манифеста неверна: шаблон подделан или "
+                                            "подписан другим ключом"),
+    "manifest-dev-key": ("warning", "Шаблон подписан ключом разработчика"),
+    "template-unknown": ("error", "Шаблон неизвестной формы или версии"),
+}
+
+
+@dataclass
+class FileResult:
+    path: Path
+    verdict: Verdict = "FAIL"
+    findings: list[Finding] = field(default_factory=list)
+    region_code: str | None = None
+    period: str | None = None
+    form_version: str | None = None
+    seconds: float = 0.0
+
+
+def verdict_of(findings: list[Finding]) -> Verdict:
+    severities = {f.severity for f in findings}
+    if "error" in severities:
+        return "FAIL"
+    return "PASS_WITH_WARNINGS" if "warning" in severities else "PASS"
+
+
+def _vba_digests(vba: bytes | None) -> dict[str, str] | None:
+    """None when the project is byte for byte the one issued; else the digests of its module
+    sources (olevba), normalised as the generator hashes them."""
+    if vba is not None and vba == vba_project():
+        return None
+    if vba is None:
+        return {}
+    from cos_xl.vba import read_vba_modules
+    modules = read_vba_modules(vba)
+    return {name: sha256_text(normalised_source(code)) for name, code in modules.items()}
+
+
+def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,
+                  previous: tuple[dict[str, float], bool] | None = None,
+                  allow_dev_key: bool = False) -> FileResult:
+    """Judge one returned file. Never raises for a bad file: every problem is a finding."""
+    started = time.perf_counter()
+    result = FileResult(Path(path))
+
+    def done(findings: list[Finding]) -> FileResult:
+        result.findings = findings
+        result.verdict = verdict_of(findings)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    safety = inspect_file(Path(path), limits or SafetyLimits())
+    if not safety.ok:
+        return done(list(safety.findings))
+    findings = list(safety.findings)
+    try:
+        returned = read_returned(Path(path))
+        package = read_package(Path(path))
+    except (ReadError, ValueError) as exc:
+        return done(findings + [Finding("workbook-unreadable", "error", str(exc))])
+    manifest = returned.manifest
+    if manifest is None or returned.signature is None:
+        return done(findings + [Finding(
+            "manifest-missing", "error",
+            "В книге нет манифеста шаблона (скрытый лист _manifest): это не файл из рассылки "
+            "или он пересоздан. Заполните полученный шаблон.")])
+    result.region_code = manifest.get("region_code")
+    result.period = manifest.get("period")
+    result.form_version = manifest.get("form_version")
+    if not verify(returned.manifest_text or "", returned.signature, key):
+        return done(findings + [Finding(
+            "manifest-signature-invalid", "error",
+            "Подпись манифеста не совпадает: манифест изменён или шаблон подписан другим ключом.")])
+    if manifest.get("dev_key") and not allow_dev_key:
+        findings.append(Finding("manifest-dev-key", "warning",
+                                "Шаблон подписан ключом разработчика: не для настоящего отчёта."))
+    try:
+        form: Form = form_for(manifest)
+        expected = expected_structure(manifest)
+    except UnknownTemplate as exc:
+        return done(findings + [Finding("template-unknown", "error", str(exc))])
+    findings += integrity_findings(package, expected, manifest, _vba_digests(package.vba_project))
+    findings += value_findings(form, returned, previous)
+    return done(findings)

@@ -1,0 +1,229 @@
+"""The validator end to end: a return filled and saved by LibreOffice passes; each kind of
+tampering, identity problem and bad value fails with its code at the right place."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cos_xl.cli import app
+from cos_xl.office import Formula, LibreOffice, libreoffice_available
+from cos_xl.signing import resolve_key, sign
+from cos_xl.spec import load_form
+from cos_xl.validate.run import validate_file
+from conftest import require_tool
+from helpers import DEV_KEY, write
+from test_validate_values import CLEAN
+
+FORM = load_form()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory):
+    """A template filled and saved by LibreOffice headless, as a region would return it."""
+    require_tool(libreoffice_available(), "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
+    folder = tmp_path_factory.mktemp("returned")
+    path, manifest = write(folder, "template.xlsm")
+    target = folder / "cos_2020Q3_77.xlsm"
+    values = {FORM.excel_name(k): v for k, v in CLEAN.items()}
+    with LibreOffice() as lo:
+        lo.process(path, set_values=values, save_as=target)
+    return target, manifest
+
+
+def validate(path: Path, **kwargs):
+    return validate_file(path, DEV_KEY, allow_dev_key=True, **kwargs)
+
+
+def test_libreoffice_return_passes(returned):
+    path, _ = returned
+    result = validate(path)
+    assert result.verdict == "PASS_WITH_WARNINGS", [(f.code, f.message) for f in result.findings]
+    assert {f.code for f in result.findings} == {"target-not-met"}
+    assert (result.region_code, result.period, result.form_version) == ("77", "2020Q3", "2020.1")
+
+
+def test_untouched_template_fails_only_for_missing_values(tmp_path):
+    path, _ = write(tmp_path)
+    result = validate(path)
+    assert result.verdict == "FAIL"
+    assert {f.code for f in result.findings} == {"value-missing"}
+
+
+def _edit(path: Path, tmp_path: Path, change) -> Path:
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    change(wb)
+    target = tmp_path / "tampered.xlsm"
+    wb.save(target)
+    return target
+
+
+def _cell(manifest, name):
+    sheet, cell = manifest["names"][name].rsplit("!", 1)
+    return sheet, cell
+
+
+TAMPER = {
+    "formula pasted over": (lambda wb, m: wb[_cell(m, "IND_E4_03")[0]].__setitem__(
+        _cell(m, "IND_E4_03")[1], 55.5), "formula-replaced"),
+    "label edited": (lambda wb, m: wb["Данные"].__setitem__("B6", "Что-то другое"),
+                     "label-changed"),
+    "row inserted": (lambda wb, m: wb["Данные"].insert_rows(8), "label-changed"),
+    "sheet renamed": (lambda wb, m: setattr(wb["Инструкция"], "title", "Instr"),
+                      "sheets-changed"),
+    "sheet removed": (lambda wb, m: wb.remove(wb["Инструкция"]), "sheets-changed"),
+    "sheet added": (lambda wb, m: wb.create_sheet("Лишний"), "sheets-changed"),
+    "protection removed": (lambda wb, m: setattr(wb["Данные"].protection, "sheet", False),
+                           "sheet-unprotected"),
+    "formula typed into an input": (lambda wb, m: wb["Данные"].__setitem__(
+        _cell(m, "students_go")[1], "=1000+250000"), "formula-in-input"),
+    "name moved": (lambda wb, m: setattr(wb.defined_names["students_go"], "attr_text",
+                                         "'Данные'!$D$99"), "name-changed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPER))
+def test_tampering_is_caught(returned, tmp_path, case):
+    path, manifest = returned
+    change, code = TAMPER[case]
+    tampered = _edit(path, tmp_path, lambda wb: change(wb, manifest))
+    started = time.perf_counter()
+    result = validate(tampered)
+    assert time.perf_counter() - started < 2
+    assert result.verdict == "FAIL"
+    assert code in {f.code for f in result.findings}, [(f.code, f.message) for f in result.findings]
+
+
+def _rezip(path: Path, target: Path, replace: dict[str, bytes | None]) -> Path:
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = replace.get(info.filename, src.read(info))
+            if data is not None:
+                dst.writestr(info.filename, data)
+        for name, data in replace.items():
+            if name not in src.namelist() and data is not None:
+                dst.writestr(name, data)
+    return target
+
+
+def test_replaced_vba_project_is_caught(returned, tmp_path):
+    from cos_xl.vba import build_vba_project
+    path, _ = returned
+    other = build_vba_project({"xlwings_udfs": 'Attribute VB_Name = "xlwings_udfs"\n'
+                                               "Function COS_E403()\n COS_E403 = 1\nEnd Function\n"},
+                              sheet_count=7)
+    tampered = _rezip(path, tmp_path / "vba.xlsm", {"xl/vbaProject.bin": other})
+    result = validate(tampered)
+    assert result.verdict == "FAIL" and "vba-changed" in {f.code for f in result.findings}
+
+
+def _manifest_text(path: Path) -> str:
+    return openpyxl.load_workbook(path)["_manifest"]["B1"].value
+
+
+def test_edited_manifest_breaks_the_signature(returned, tmp_path):
+    path, _ = returned
+    text = _manifest_text(path)
+    tampered = _edit(path, tmp_path, lambda wb: wb["_manifest"].__setitem__(
+        "B1", text.replace('"region_code":"77"', '"region_code":"50"')))
+    result = validate(tampered)
+    assert [f.code for f in result.findings] == ["manifest-signature-invalid"]
+
+
+def test_missing_manifest(returned, tmp_path):
+    path, _ = returned
+    tampered = _edit(path, tmp_path, lambda wb: wb.remove(wb["_manifest"]))
+    assert [f.code for f in validate(tampered).findings] == ["manifest-missing"]
+
+
+def test_other_key_and_dev_key(returned):
+    path, _ = returned
+    other = resolve_key(None, False, env={"COS_XL_SIGNING_KEY": "x" * 32})
+    assert [f.code for f in validate_file(path, other).findings] == ["manifest-signature-invalid"]
+    codes = {f.code for f in validate_file(path, DEV_KEY).findings}
+    assert "manifest-dev-key" in codes
+
+
+def test_unknown_form_version(returned, tmp_path):
+    path, _ = returned
+    manifest = json.loads(_manifest_text(path))
+    manifest["form_version"] = "1999.9"
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    tampered = _edit(path, tmp_path, lambda wb: (
+        wb["_manifest"].__setitem__("B1", text),
+        wb["_manifest"].__setitem__("B2", sign(text, DEV_KEY))))
+    assert [f.code for f in validate(tampered).findings] == ["template-unknown"]
+
+
+def test_vba_added_to_a_workbook_without_macros(tmp_path):
+    from cos_xl.template.builder import vba_project
+    path, _ = write(tmp_path, "plain.xlsx", macros=False)
+    with zipfile.ZipFile(path) as archive:
+        types = archive.read("[Content_Types].xml").decode()
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode()
+    types = types.replace("</Types>", '<Default Extension="bin" ContentType="application/'
+                          'vnd.ms-office.vbaProject"/></Types>')
+    rels = rels.replace("</Relationships>", '<Relationship Id="rId99" Type="http://schemas.'
+                        'microsoft.com/office/2006/relationships/vbaProject" '
+                        'Target="vbaProject.bin"/></Relationships>')
+    tampered = _rezip(path, tmp_path / "with-vba.xlsx", {
+        "xl/vbaProject.bin": vba_project(), "[Content_Types].xml": types.encode(),
+        "xl/_rels/workbook.xml.rels": rels.encode()})
+    codes = {f.code for f in validate(tampered).findings}
+    assert "vba-added" in codes
+
+
+def test_cli_json_schema_and_exit_codes(returned, tmp_path):
+    path, _ = returned
+    bad = tmp_path / "bad.xlsm"
+    bad.write_bytes(b"")
+    result = runner.invoke(app, ["validate", str(path), str(bad), "--format", "json",
+                                 "--dev-key"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    files = {Path(f["path"]).name: f for f in document["files"]}
+    assert files[path.name]["verdict"] == "PASS_WITH_WARNINGS"
+    assert files["bad.xlsm"]["verdict"] == "FAIL"
+    for f in document["files"]:
+        assert set(f) == {"path", "region_code", "period", "form_version", "verdict", "findings"}
+        for finding in f["findings"]:
+            assert set(finding) == {"code", "severity", "sheet", "cell", "message", "value"}
+            assert finding["severity"] in ("error", "warning", "info")
+    ok = runner.invoke(app, ["validate", str(path), "--dev-key"])
+    assert ok.exit_code == 0 and "Принят" in ok.stdout and "Не принят" not in ok.stdout
+    assert runner.invoke(app, ["validate", str(tmp_path / "nope.xlsm"), "--dev-key"]).exit_code == 2
+    assert runner.invoke(app, ["validate", str(path), "--format", "pdf"]).exit_code == 2
+
+
+def test_xlsx_report_and_annotated_copies(returned, tmp_path):
+    path, manifest = returned
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(path, folder / path.name)
+    broken = _edit(path, tmp_path, lambda wb: wb["Данные"].__setitem__(
+        _cell(manifest, "students_go")[1], "1 234"))
+    shutil.copy(broken, folder / "cos_2020Q3_50 (испр).xlsm")
+    before = (folder / path.name).read_bytes()
+    result = runner.invoke(app, ["validate", str(folder), "--format", "xlsx", "--out",
+                                 str(tmp_path / "out"), "--annotate", str(tmp_path / "ann"),
+                                 "--dev-key"])
+    assert result.exit_code == 1, result.output
+    assert (folder / path.name).read_bytes() == before  # originals untouched
+    report = openpyxl.load_workbook(tmp_path / "out" / "validation-report.xlsx")
+    rows = list(report["Замечания"].iter_rows(min_row=2, values_only=True))
+    assert any(r[4] == "value-as-text" and r[7] == _cell(manifest, "students_go")[1] for r in rows)
+    annotated = sorted((tmp_path / "ann").iterdir())
+    assert len(annotated) == 2 and all(p.parent == tmp_path / "ann" for p in annotated)
+    copy = openpyxl.load_workbook([p for p in annotated if "50" in p.name][0])
+    assert copy.sheetnames[0] == "Замечания"
+    sheet, cell = _cell(manifest, "students_go")
+    assert "текст" in copy[sheet][cell].comment.text
