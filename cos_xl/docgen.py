@@ -10,7 +10,6 @@ import re
 import sys
 from pathlib import Path
 
-from cos_xl.rules.inputs import CODES as INPUT_CODES
 from cos_xl.spec import load_form
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -34,15 +33,9 @@ def names_table() -> str:
 
 
 def codes_table() -> str:
-    form = load_form()
-    rows = ["| code | severity | title |", "| --- | --- | --- |"]
-    for code, title in INPUT_CODES.items():
-        rows.append(f"| `{code}` | error | {title} |")
-    seen = set()
-    for rule in form.rules:
-        if rule.code not in seen:
-            seen.add(rule.code)
-            rows.append(f"| `{rule.code}` | {rule.severity} | {rule.title} |")
+    from cos_xl.validate.catalogue import catalogue
+    rows = ["| stage | code | severity | title |", "| --- | --- | --- | --- |"]
+    rows += [f"| {c.stage} | `{c.code}` | {c.severity} | {c.title} |" for c in catalogue()]
     return "\n".join(rows)
 
 

@@ -227,3 +227,40 @@ def test_xlsx_report_and_annotated_copies(returned, tmp_path):
     assert copy.sheetnames[0] == "Замечания"
     sheet, cell = _cell(manifest, "students_go")
     assert "текст" in copy[sheet][cell].comment.text
+
+
+MORE_TAMPER = {
+    "formula edited": (lambda wb, m: wb["Показатели"].__setitem__(
+        "H6", '=IF(E6="","Достигнуто","Достигнуто")'), "formula-changed"),
+    "validations removed": (lambda wb, m: setattr(wb["Данные"].data_validations,
+                                                  "dataValidation", []), "validation-removed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_TAMPER))
+def test_more_tampering_is_caught(returned, tmp_path, case):
+    path, manifest = returned
+    change, code = MORE_TAMPER[case]
+    result = validate(_edit(path, tmp_path, lambda wb: change(wb, manifest)))
+    assert code in {f.code for f in result.findings}, [(f.code, f.message) for f in result.findings]
+
+
+def test_structure_protection_removed_is_a_warning(returned, tmp_path):
+    import re
+    path, _ = returned
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/workbook.xml").decode()
+    xml = re.sub(r"<workbookProtection[^>]*/>", "", xml)
+    result = validate(_rezip(path, tmp_path / "unlocked.xlsm", {"xl/workbook.xml": xml.encode()}))
+    found = {f.code: f.severity for f in result.findings}
+    assert found.get("workbook-unprotected") == "warning"
+    assert result.verdict == "PASS_WITH_WARNINGS"
+
+
+def test_unreadable_sheet_is_a_finding_not_a_traceback(returned, tmp_path):
+    path, _ = returned
+    broken = _rezip(path, tmp_path / "broken.xlsm",
+                    {"xl/worksheets/sheet3.xml": b"<worksheet><sheetData><row><c r='A1'"})
+    result = validate(broken)
+    assert result.verdict == "FAIL"
+    assert {f.code for f in result.findings} & {"workbook-unreadable", "zip-corrupt"}

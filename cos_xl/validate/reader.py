@@ -75,9 +75,15 @@ class _Sheets:
 def read_returned(path: Path) -> Returned:
     """Read the manifest and the named cells; raise ReadError when it is no spreadsheet."""
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for any broken input
-        raise ReadError(f"{path}: не удалось прочитать книгу: {exc}") from exc
+        return _read(path)
+    except ReadError:
+        raise
+    except Exception as exc:  # calamine raises its own error types (XmlError…) on bad parts
+        raise ReadError(f"{Path(path).name}: не удалось прочитать книгу: {exc}") from exc
+
+
+def _read(path: Path) -> Returned:
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     sheets = _Sheets(workbook)
     text = sheets.value(f"{SHEET_MANIFEST}!{MANIFEST_PAYLOAD_CELL}")
     signature = sheets.value(f"{SHEET_MANIFEST}!{MANIFEST_SIGNATURE_CELL}")

@@ -622,12 +622,14 @@ class _ZipCheck:
     def check_layout(self, infos: list[zipfile.ZipInfo], skip: set[int], cd_start: int) -> None:
         """Local headers match the central directory; entries neither overlap nor hide data."""
         spans: list[tuple[int, int, zipfile.ZipInfo]] = []
+        broken = False
         for info in infos:
             try:
                 start, end = self.data_span(info)
             except _Bad as exc:
                 self.corrupt(f"часть «{info.orig_filename}»: {exc}", info.orig_filename)
                 skip.add(id(info))
+                broken = True
                 continue
             self.starts[id(info)] = start
             spans.append((info.header_offset, end, info))
@@ -648,7 +650,7 @@ class _ZipCheck:
             descriptor = bool(info.flag_bits & 0x08)
         if spans:
             hidden += _unexplained(cd_start - position, descriptor)
-        if hidden:
+        if hidden and not broken:  # a broken entry's bytes are not "hidden": it is reported
             self.add("zip-hidden-data",
                      f"Между частями архива книги есть {hidden} байт посторонних данных, не "
                      f"принадлежащих ни одной части. " + _RESEND, hidden)
