@@ -93,6 +93,19 @@ def generate(
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
 
 
+def _load_previous(path: Path) -> dict:
+    import json as jsonlib
+    try:
+        data = jsonlib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CosXlError(f"{path}: не удалось прочитать предыдущие значения: {exc}") from exc
+    if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("values", {}), dict) for v in data.values()):
+        raise CosXlError(f'{path}: ожидается {{"77": {{"period": "2020Q2", "values": '
+                         '{"E4.03": 41.5}}}, …}')
+    return data
+
+
 def _returned_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
@@ -120,6 +133,9 @@ def validate(
         help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
     dev_key: Annotated[bool, typer.Option(
         "--dev-key", help="Accept templates signed with the development key.")] = False,
+    previous: Annotated[Optional[Path], typer.Option(
+        help='JSON of previous accepted figures: {"77": {"period": "2020Q2", "values": '
+             '{"E4.03": 41.5}}}; overrides those prefilled in the templates.')] = None,
 ) -> None:
     """Validate returned workbooks: PASS, PASS_WITH_WARNINGS or FAIL per file (exit 1 if any
     fails)."""
@@ -136,6 +152,7 @@ def validate(
     try:
         key = resolve_key(key_file, dev_key)
         files = _returned_files(paths)
+        previous_figures = _load_previous(previous) if previous else None
     except CosXlError as exc:
         raise _fail(exc) from exc
     results = []
@@ -144,7 +161,8 @@ def validate(
                   transient=True) as progress:
         task = progress.add_task("", total=len(files))
         for path in files:
-            results.append(validate_file(path, key, allow_dev_key=dev_key))
+            results.append(validate_file(path, key, allow_dev_key=dev_key,
+                                         previous=previous_figures))
             if annotate is not None:
                 annotate_file(results[-1], annotate)
             progress.update(task, advance=1, description=path.name)

@@ -264,3 +264,18 @@ def test_unreadable_sheet_is_a_finding_not_a_traceback(returned, tmp_path):
     result = validate(broken)
     assert result.verdict == "FAIL"
     assert {f.code for f in result.findings} & {"workbook-unreadable", "zip-corrupt"}
+
+
+def test_previous_figures_given_on_the_command_line(returned, tmp_path):
+    path, _ = returned
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps({"77": {"period": "2020Q2", "values": {"E4.03": 20.0,
+                                                                          "E4.01.07": 9000}}}))
+    result = runner.invoke(app, ["validate", str(path), "--format", "json", "--dev-key",
+                                 "--previous", str(previous)])
+    codes = {f["code"] for f in json.loads(result.stdout)["files"][0]["findings"]}
+    assert {"share-jump", "count-decreased"} <= codes
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert runner.invoke(app, ["validate", str(path), "--dev-key", "--previous",
+                               str(bad)]).exit_code == 2

@@ -95,6 +95,7 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
         findings.append(Finding("workbook-unprotected", "warning",
                                 "Снята защита структуры книги (листы можно переименовать)."))
 
+    validated = {name: _validated(sheet) for name, sheet in sheets.items()}
     for address, kind, content in expected.cells:
         sheet_name, cell_ref = address.rsplit("!", 1)
         sheet = sheets.get(sheet_name)
@@ -117,14 +118,14 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                     "formula-replaced", "error",
                     f"{sheet_name}!{cell_ref}: формула заменена значением "
                     f"«{'' if value is None else value}».", value=value, **where))
-            elif normalise_formula(formula) != normalise_formula(content):
+            elif formula != content and normalise_formula(formula) != normalise_formula(content):
                 findings.append(Finding(
                     "formula-changed", "error",
                     f"{sheet_name}!{cell_ref}: формула изменена: «={formula}».",
                     value=f"={formula}", **where))
             continue
         if kind == "v":
-            if cell_ref not in _validated(sheet):
+            if cell_ref not in validated[sheet_name]:
                 findings.append(Finding("validation-removed", "warning",
                                         f"{sheet_name}!{cell_ref}: удалена проверка данных.",
                                         **where))

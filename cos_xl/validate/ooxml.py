@@ -59,6 +59,12 @@ class SheetXml:
     part: str = ""  # zip member name, "xl/worksheets/sheet1.xml"
     kind: str = "worksheet"  # root element: worksheet, chartsheet, macroSheet, dialogsheet
 
+    def locked(self, ref: str) -> bool:
+        """Effective protection of any cell: a cell that is not in ``cells`` (no <c>, or a
+        styled blank) is unlocked only if it was kept as an unlocked blank."""
+        cell = self.cells.get(ref.replace("$", "").upper())
+        return True if cell is None else cell.locked
+
 
 @dataclass(frozen=True)
 class PackageXml:
@@ -316,9 +322,10 @@ def _workbook_part(pkg: _Package, overrides: dict[str, str]) -> str:
         if rtype.endswith(_REL_OFFICE_DOCUMENT) and pkg.has(target):
             return target
     for part, ctype in overrides.items():
-        if (ctype.endswith(".main+xml") and "spreadsheetml" in ctype) or "ms-excel.sheet" in ctype:
-            if pkg.has(part.lstrip("/")):
-                return part.lstrip("/")
+        main = (ctype.endswith(".main+xml") and "spreadsheetml" in ctype) or (
+            "ms-excel.sheet" in ctype)
+        if main and pkg.has(part.lstrip("/")):
+            return part.lstrip("/")
     if pkg.has("xl/workbook.xml"):
         return "xl/workbook.xml"
     raise ValueError("_rels/.rels: no officeDocument relationship to a workbook part")
@@ -357,11 +364,13 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
 
 # -- fast path ------------------------------------------------------------------------------------
 # The bulk of a package is <sheetData> and the shared strings. ElementTree builds ~1.5 us per
-# element, so those two are scanned with regular expressions when the part is "plain": UTF-8; no
-# comments, CDATA or processing instructions; no namespace prefixes in the scanned region; every
-# cell written as <c r=".." s=".." t=".."> in that order (Excel, XlsxWriter and LibreOffice all
-# do) and matched completely by the cell pattern. On any doubt the part is parsed with
-# ElementTree instead, which is the reference behaviour (tests compare both paths).
+# element, so those two are scanned with regular expressions when the part is "plain" (see
+# _plain) and the scanned text is made, exactly and only, of the tokens the patterns know: rows,
+# and cells written as <c r=".." s=".." t=".."> (in that order, as Excel, XlsxWriter and
+# LibreOffice write them) holding an optional <f> and <v>. Anything else (inline strings,
+# attributes in another order or quoted with ', comments, namespace prefixes, junk, an illegal
+# character reference, a cell outside its row) sends the part to ElementTree, which is the
+# reference behaviour: the tests compare both paths, also on mutated packages.
 
 
 class _Fallback(Exception):
@@ -370,27 +379,31 @@ class _Fallback(Exception):
 
 _PROLOG = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml\b([^?]*)\?>)?")
 _ENCODING = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
+_NS_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 _MAIN_NS_URIS = (b"/spreadsheetml/2006/main\"", b"/ooxml/spreadsheetml/main\"")
-_MAIN_NS_DEFAULT = (b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
-                    b'xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"')
+_MAIN_NS_DEFAULT = (f'xmlns="{_NS_TRANSITIONAL}"'.encode(), f'xmlns="{_NS_STRICT}"'.encode())
 _ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ATTR = re.compile(r'([^\s=]+)\s*=\s*"([^"<]*)"')
-_FAST_CELL = re.compile(
-    r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'
-    r'(?: (?:cm|vm|ph)="[^"<]*")*\s*(/)?>'
-    r"(?(4)|\s*"
-    r"(?:(<f\b[^>]*>)(?:(?<=/>)|([^<]*)</f>)\s*)?"
-    r"(?:(<v\b[^>]*>)(?:(?<=/>)|([^<]*)</v>)\s*)?"
-    r"(?:(<is\b[^>]*>)(.*?)</is>\s*)?"
-    r"</c>)",
-    re.S,
+_ATTRS = r'(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*'  # attributes, strict syntax, no references
+_FAST_TOKEN = re.compile(
+    r"(\s*(?:"
+    r'<row(?: r="([0-9]{1,7})")?' + _ATTRS + r"(/)?>"  # 2: row number, 3: empty row
+    r"|(</row>)"  # 4
+    r'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'  # 5-8
+    r'(?: (?:cm|vm|ph)="[0-9A-Za-z]*")*\s*(/)?>'  # 9: empty cell
+    r"(?(9)|\s*"
+    r"(?:(<f" + _ATTRS + r"/?>)(?:(?<=/>)|([^<]*)</f>)\s*)?"  # 10: <f ...>, 11: its text
+    r"(?:(<v" + _ATTRS + r"/?>)(?:(?<=/>)|([^<]*)</v>)\s*)?"  # 12: <v ...>, 13: its text
+    r"</c>)"
+    r"))"
 )
-_C_OPEN = re.compile(r"<c[\s/>]")
-_SI = re.compile(r"<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t></si>|</si>|<t/></si>)"
-                 r"|<si\b[^>]*>(?:(?<=/>)|(.*?)</si>)", re.S)
-_T = re.compile(r"<t\b[^>]*>(?:(?<=/>)|([^<]*)</t>)")
-_RPH = re.compile(r"<rPh\b.*?</rPh>|<rPh\b[^>]*/>", re.S)
+_SI = re.compile(
+    r"(\s*(?:<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t>|<t/>)?</si>|<si/>"  # 2: plain
+    r"|<si>(.*?)</si>))",  # 3: rich text runs, phonetic runs...
+    re.DOTALL,
+)
 
 
 def _plain(data: bytes) -> int | None:
@@ -443,32 +456,16 @@ def _decoded(s: str) -> str:
 
 
 def _attrs(tag: str) -> dict[str, str]:
-    """Attributes of a start tag ``<f t="shared" si="0"/>``."""
-    raw = tag[tag.index(" ") : -1] if " " in tag else ""
-    if raw.endswith("/"):
-        raw = raw[:-1]
-    pairs = _ATTR.findall(raw)
-    if raw.count("=") != len(pairs):
-        raise _Fallback  # single quotes, "=" inside a value, or junk: not sure
+    """Attributes of a start tag ``<f t="shared" si="0"/>`` (already matched as well-formed)."""
     out = {}
-    for key, value in pairs:
+    for key, value in _ATTR.findall(tag):
+        if key in out:
+            raise _Fallback  # a duplicate attribute: not well-formed
         if "&" in value or "\t" in value or "\n" in value or "\r" in value:
             value = value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
             value = _decoded(value.replace("\t", " "))
         out[key] = value
     return out
-
-
-def _rich_text_fast(content: str) -> str:
-    if "<rPh" in content:
-        content = _RPH.sub("", content)
-    return _unescape("".join(_decoded(t) for t in _T.findall(content)))
-
-
-def _plain_text(s: str) -> str:
-    if "&" in s or "\r" in s:
-        s = _decoded(s)
-    return _unescape(s) if "_x" in s else s
 
 
 def _shared_strings_fast(data: bytes) -> list[str] | None:
@@ -479,18 +476,33 @@ def _shared_strings_fast(data: bytes) -> list[str] | None:
         text = data[start:].decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not text.lstrip().startswith("<sst"):
+    m = re.match(r"\s*<sst(?:\s+[A-Za-z_][\w.:-]*=\"[^\"<]*\")*\s*>", text)
+    end = text.rfind("</sst>")
+    if not m or end < 0 or text[end + 6 :].strip():
         return None
-    items = _SI.findall(text)
-    if len(items) != text.count("<si"):
-        return None
+    body = text[m.end() : end].rstrip()
+    items = _SI.findall(body)
+    if sum([len(item[0]) for item in items]) != len(body):
+        return None  # something besides <si> items (extLst, junk)
+    ns = _NS_STRICT if _MAIN_NS_DEFAULT[1] in data else _NS_TRANSITIONAL
+    out = []
     try:
-        return [
-            (_plain_text(simple) if simple else "") if not rich else _rich_text_fast(rich)
-            for simple, rich in items
-        ]
+        for _whole, plain, rich in items:
+            if rich:  # rare: runs of formatted text; parsed (and checked) as a tree
+                try:
+                    si = ET.fromstring(f'<si xmlns="{ns}">{rich}</si>')
+                except ET.ParseError:
+                    return None
+                out.append(_rich_text(si, "{" + ns + "}"))
+            elif not plain:
+                out.append("")
+            else:
+                if "&" in plain or "\r" in plain:
+                    plain = _decoded(plain)
+                out.append(_unescape(plain) if "_x" in plain else plain)
     except _Fallback:
         return None
+    return out
 
 
 # -- both paths -----------------------------------------------------------------------------------
@@ -602,9 +614,7 @@ class _Cells:
         formula = ftype = None
         if fa is not None:
             ftype = fa.get("t") or "normal"
-            formula = ftext or ""
-            if formula.startswith("="):
-                formula = formula[1:]
+            formula = (ftext or "").removeprefix("=")
             if ftype == "shared":
                 si = fa.get("si")
                 if si is None:
@@ -646,19 +656,10 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
     ``builder`` must be thrown away)."""
     if "xmlns" in region:
         return False  # a namespace (re)declared inside sheetData
-    found = _FAST_CELL.findall(region)
-    n_open = region.count("<c ")
-    if n_open != region.count("<c"):  # <c\n..., or <color>/<charset> of rich inline strings
-        n_open = len(_C_OPEN.findall(region))
-    if len(found) != n_open:
-        return False  # a cell the pattern does not understand: attribute order, extLst, junk
-    refs = [cell[0] for cell in found]
-    if len(set(refs)) != len(refs):
-        seen: set[str] = set()
-        for ref in refs:
-            if ref in seen:
-                raise ValueError(f"{builder.part}: cell {ref} appears twice")
-            seen.add(ref)
+    region = region.rstrip()
+    found = _FAST_TOKEN.findall(region)
+    if sum([len(token[0]) for token in found]) != len(region):
+        return False  # not made only of the rows and cells the pattern knows
     cells, strings, add = builder.cells, builder.strings, builder.add
     default_locked = builder.default_locked
     lock_of = {"": default_locked, "0": default_locked}
@@ -666,12 +667,31 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
     n_strings = len(strings)
     f_attrs: dict[str, dict] = {"<f>": {}}
     new = object.__new__
+    refs = []
+    in_row = False
+    row = ""
     try:
-        for ref, s, t, _empty, f_tag, f_text, v_tag, v_text, is_tag, is_text in found:
+        for (_whole, row_r, row_empty, row_end, col, row_no, s, t, _empty, f_tag, f_text, v_tag,
+             v_text) in found:
+            if not col:  # a row
+                if row_end:
+                    if not in_row:
+                        return False
+                    in_row = False
+                elif in_row or not row_r or row_r[0] == "0" or int(row_r) > 1_048_576:
+                    return False  # nested, not numbered, or out of the sheet: let the tree say
+                else:
+                    in_row = not row_empty
+                    row = row_r
+                continue
+            if not in_row or row_no != row or (len(col) == 3 and col > "XFD"):
+                return False
+            ref = col + row_no
+            refs.append(ref)
             locked = lock_of.get(s)
             if locked is None:
                 locked = builder.locked(ref, s)  # a style index like "007", or out of range
-            if f_tag or is_tag or (t and t != "s" and t != "n"):
+            if f_tag or (t and t != "s" and t != "n"):
                 fa = None
                 if f_tag:
                     fa = f_attrs.get(f_tag)
@@ -681,8 +701,8 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                         f_text = _decoded(f_text)
                 if v_text and ("&" in v_text or "\r" in v_text):
                     v_text = _decoded(v_text)
-                add(ref, s, t, fa, f_text if f_tag else None, v_text if v_tag else None,
-                    _rich_text_fast(is_text) if is_tag else None, check=False)
+                add(ref, s, t, fa, f_text if f_tag else None, v_text if v_tag else None, None,
+                    check=False)
                 continue
             # the common cells, inline: a blank, a number, a shared string
             if not v_text:
@@ -709,6 +729,14 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
             cells[ref] = cell
     except _Fallback:
         return False
+    if in_row:
+        return False
+    if len(set(refs)) != len(refs):
+        seen: set[str] = set()
+        for ref in refs:
+            if ref in seen:
+                raise ValueError(f"{builder.part}: cell {ref} appears twice")
+            seen.add(ref)
     return True
 
 
@@ -728,6 +756,8 @@ def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
             row_no = int(r_attr) if r_attr else row_no + 1
         except ValueError:
             raise ValueError(f"{part}: row number {r_attr!r} is not an integer") from None
+        if not 1 <= row_no <= 1_048_576:
+            raise ValueError(f"{part}: row number {row_no} is outside the sheet")
         col_no = 0
         for c in row:
             if c.tag != c_tag:
@@ -739,7 +769,7 @@ def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
                     raise ValueError(f"{part}: cell {ref} is inside row {row_no}")
             else:
                 col_no += 1
-                ref = _col_letters(col_no) + str(row_no)
+            ref = _col_letters(col_no) + str(row_no)
             f = c.find(f_tag)
             v = c.find(v_tag)
             is_elem = c.find(is_tag)

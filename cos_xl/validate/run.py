@@ -3,12 +3,16 @@ order, each stage only when the file got through the one before. A verdict and f
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Mapping
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from cos_xl.findings import Finding
+from cos_xl.periods import Period
 from cos_xl.signing import SigningKey, verify
 from cos_xl.spec import Form
 from cos_xl.template.builder import sha256_text, vba_project
@@ -57,15 +61,26 @@ def _vba_digests(vba: bytes | None) -> dict[str, str] | None:
         return None
     if vba is None:
         return {}
+    return dict(_module_digests(hashlib.sha256(vba).hexdigest(), vba))
+
+
+@lru_cache(maxsize=32)
+def _module_digests(digest: str, vba: bytes) -> tuple[tuple[str, str], ...]:
+    # olevba decompresses every module (~0.1 s for xlwings' 45 KB module); an office program
+    # that re-saves the project writes the same bytes for every region, so cache by content.
     from cos_xl.vba import read_vba_modules
     modules = read_vba_modules(vba)
-    return {name: sha256_text(normalised_source(code)) for name, code in modules.items()}
+    return tuple(sorted((name, sha256_text(normalised_source(code)))
+                        for name, code in modules.items()))
 
 
 def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,
-                  previous: tuple[dict[str, float], bool] | None = None,
+                  previous: Mapping[str, Mapping] | None = None,
                   allow_dev_key: bool = False) -> FileResult:
-    """Judge one returned file. Never raises for a bad file: every problem is a finding."""
+    """Judge one returned file. Never raises for a bad file: every problem is a finding.
+
+    ``previous`` maps region codes to ``{"period": "2020Q2", "values": {"E4.03": 41.5, …}}``,
+    the region's last accepted figures; it overrides those prefilled in the template."""
     started = time.perf_counter()
     result = FileResult(Path(path))
 
@@ -106,5 +121,16 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     except UnknownTemplate as exc:
         return done(findings + [Finding("template-unknown", "error", str(exc))])
     findings += integrity_findings(package, expected, manifest, _vba_digests(package.vba_project))
-    findings += value_findings(form, returned, previous)
+    findings += value_findings(form, returned, _previous_for(manifest, previous))
     return done(findings)
+
+
+def _previous_for(manifest: dict, previous: Mapping[str, Mapping] | None
+                  ) -> tuple[dict[str, float], bool] | None:
+    entry = (previous or {}).get(str(manifest.get("region_code")))
+    if not entry:
+        return None
+    same_year = bool(entry.get("period")) and (
+        Period.parse(entry["period"]).year == Period.parse(manifest["period"]).year)
+    return {k: float(v) for k, v in (entry.get("values") or {}).items() if v is not None}, \
+        same_year

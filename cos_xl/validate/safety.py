@@ -19,8 +19,8 @@ content, never by its extension) and whether it is safe to open:
   central directory and the entries must not overlap (the "overlapping files" bomb);
 * each XML part (``.xml``/``.rels``/``.vml``/``.svg``, or any entry whose content starts like
   XML) must be UTF-8 and must carry no ``<!DOCTYPE`` or ``<!ENTITY`` declaration: the bytes are
-  scanned (case-insensitively, across piece boundaries), no XML parser runs, so entity expansion (billion laughs) or external entities (XXE)
-  never happen here;
+  scanned (case-insensitively, across piece boundaries) and no XML parser runs, so entity
+  expansion (billion laughs) or external entities (XXE) never happen here;
 * text files are told apart as HTML (Excel's "web page" and ``.xls``-named HTML) or CSV.
 
 Limits (:class:`SafetyLimits`) and why the defaults. Measured on the generated templates: 60 KB
@@ -152,6 +152,12 @@ def _size(n: int) -> str:
     if n >= KiB:
         return f"{n / KiB:.1f} КБ".replace(".", ",")
     return f"{n} байт"
+
+
+def _shown(name: str, limit: int = 120) -> str:
+    """A name from the file as it may appear in a message: control characters escaped, cut."""
+    text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name[:limit])
+    return text + ("…" if len(name) > limit else "")
 
 
 def _finding(code: str, message: str, value: object = None) -> Finding:
@@ -569,36 +575,37 @@ class _ZipCheck:
         seen: dict[str, str] = {}
         for info in infos:
             name = info.orig_filename
+            label = _shown(name)
             if _bad_name(name):
                 self.add("zip-path-traversal",
-                         f"{_REJECTED}Часть архива «{name}» имеет абсолютный путь или выходит за "
-                         f"пределы папки («..»): так устроены атаки при распаковке. " + _RESEND,
-                         name)
+                         f"{_REJECTED}Часть архива «{label}» имеет абсолютный путь, выходит за "
+                         f"пределы папки («..») или содержит нулевой символ: так устроены атаки "
+                         f"при распаковке. " + _RESEND, name)
                 skip.add(id(info))
             key = name.replace("\\", "/").casefold()
             if key in seen:
                 self.add("zip-duplicate-entry",
-                         f"{_REJECTED}Часть «{name}» встречается в архиве книги больше одного "
+                         f"{_REJECTED}Часть «{label}» встречается в архиве книги больше одного "
                          f"раза (имена частей не различаются по регистру): разные программы "
                          f"прочли бы разное содержимое. " + _RESEND, name)
             seen[key] = name
             if info.flag_bits & 0x41:
                 self.add("zip-encrypted-entry",
-                         f"Часть архива «{name}» зашифрована (флаг шифрования ZIP), проверить её "
+                         f"Часть архива «{label}» зашифрована (флаг шифрования ZIP), проверить её "
                          f"невозможно. Книга Excel не шифрует части архива; если файл "
                          f"упаковывали архиватором с паролем — отправьте сам файл книги. "
                          + _RESEND, name)
                 skip.add(id(info))
             elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 self.add("zip-unsupported-compression",
-                         f"Часть архива «{name}» сжата методом {info.compress_type}, который не "
+                         f"Часть архива «{label}» сжата методом {info.compress_type}, который не "
                          f"используют программы Office (допустимы 0 — без сжатия и 8 — "
                          f"deflate). " + _RESEND, name)
                 skip.add(id(info))
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.ratio_min_size and ratio > limits.max_ratio:
                 self.add("zip-bomb",
-                         f"{_REJECTED}Часть «{name}» сжата в {ratio:.0f} раз "
+                         f"{_REJECTED}Часть «{label}» сжата в {ratio:.0f} раз "
                          f"({_size(info.compress_size)} → {_size(info.file_size)}); допускается "
                          f"не более {limits.max_ratio:g}:1 для частей больше "
                          f"{_size(limits.ratio_min_size)} (в шаблоне не более 9:1). "
@@ -606,7 +613,7 @@ class _ZipCheck:
                 skip.add(id(info))
             if self.is_xml_name(name) and info.file_size > limits.max_xml_part_size:
                 self.add("xml-too-large",
-                         f"{_REJECTED}XML-часть «{name}» занимает {_size(info.file_size)} после "
+                         f"{_REJECTED}XML-часть «{label}» занимает {_size(info.file_size)} после "
                          f"распаковки, допускается не более {_size(limits.max_xml_part_size)} "
                          f"(самая большая часть шаблона — около 65 КБ). " + _RESEND, name)
                 skip.add(id(info))
@@ -627,7 +634,7 @@ class _ZipCheck:
             try:
                 start, end = self.data_span(info)
             except _Bad as exc:
-                self.corrupt(f"часть «{info.orig_filename}»: {exc}", info.orig_filename)
+                self.corrupt(f"часть «{_shown(info.orig_filename)}»: {exc}", info.orig_filename)
                 skip.add(id(info))
                 broken = True
                 continue
@@ -640,7 +647,7 @@ class _ZipCheck:
         for start, end, info in spans:
             if start < position or end > cd_start:
                 self.add("zip-overlapping-entries",
-                         f"{_REJECTED}Данные части «{info.orig_filename}» перекрываются с "
+                         f"{_REJECTED}Данные части «{_shown(info.orig_filename)}» перекрываются с "
                          f"другой частью архива или его оглавлением (приём ZIP-бомб и подмены "
                          f"содержимого). " + _RESEND, info.orig_filename)
                 skip.add(id(info))
@@ -672,7 +679,7 @@ class _ZipCheck:
         except UnicodeDecodeError as exc:
             raise _Bad("имя в локальном заголовке не читается") from exc
         if local_name != info.orig_filename:
-            raise _Bad(f"имя в локальном заголовке другое: «{local_name}»")
+            raise _Bad(f"имя в локальном заголовке другое: «{_shown(local_name)}»")
         start = info.header_offset + 30 + name_len + extra_len
         end = start + info.compress_size
         if end > self.size:
@@ -687,6 +694,7 @@ class _ZipCheck:
 
     def scan_entry(self, info: zipfile.ZipInfo) -> None:
         name = info.orig_filename
+        label = _shown(name)
         start = self.starts.get(id(info))
         if start is None:
             return
@@ -705,7 +713,7 @@ class _ZipCheck:
                 produced += len(piece)
                 if produced > declared:
                     self.add("zip-size-mismatch",
-                             f"{_REJECTED}Часть «{name}» распаковывается в больший объём, чем "
+                             f"{_REJECTED}Часть «{label}» распаковывается в больший объём, чем "
                              f"заявлено в архиве ({_size(declared)}): заголовок архива "
                              f"подделан (приём ZIP-бомб). " + _RESEND, name)
                     return
@@ -722,25 +730,26 @@ class _ZipCheck:
                 if collect and len(collected) < MiB:
                     collected += piece[:MiB - len(collected)]
         except (_Bad, zlib.error) as exc:
-            self.corrupt(f"часть «{name}» не распаковывается ({exc})", name)
+            self.corrupt(f"часть «{label}» не распаковывается ({exc})", name)
             return
         if collect:
             self.collected[name] = bytes(collected)
         if doctype:
             self.add("xml-doctype",
-                     f"{_REJECTED}XML-часть «{name}» содержит объявление <!DOCTYPE> или "
+                     f"{_REJECTED}XML-часть «{label}» содержит объявление <!DOCTYPE> или "
                      f"<!ENTITY>: так устроены атаки через сущности XML (внешние сущности XXE, "
                      f"«billion laughs»). Книги Excel таких объявлений не содержат. " + _RESEND,
                      name)
         if produced < declared:
             self.add("zip-size-mismatch",
-                     f"Часть «{name}» распаковывается в {_size(produced)}, а в архиве заявлено "
+                     f"Часть «{label}» распаковывается в {_size(produced)}, а в архиве заявлено "
                      f"{_size(declared)}: архив повреждён или подделан. " + _RESEND, name)
         elif crc != info.CRC:
-            self.corrupt(f"контрольная сумма части «{name}» не совпадает", name)
+            self.corrupt(f"контрольная сумма части «{label}» не совпадает", name)
 
     def check_head(self, name: str, head: bytes, xml: bool) -> bool:
         """Checks of an entry's first bytes; returns whether to scan it as XML."""
+        label = _shown(name)
         lower = name.lower()
         stripped = head.lstrip(b" \t\r\n")
         if head.startswith(_ARCHIVE_MAGICS) and not lower.endswith(_ARCHIVE_EXTS):
@@ -769,24 +778,27 @@ class _ZipCheck:
                                                 and encoding not in _UTF8_NAMES):
             shown = encoding.decode("ascii", "replace") if encoding else "UTF-16/UTF-32/EBCDIC"
             self.add("xml-not-utf8",
-                     f"{_REJECTED}XML-часть «{name}» записана в кодировке {shown}; книги Excel "
+                     f"{_REJECTED}XML-часть «{label}» записана в кодировке {shown}; книги Excel "
                      f"всегда записываются в UTF-8, а другая кодировка позволяет скрыть "
                      f"опасные объявления от проверки. " + _RESEND, name)
         return True
 
     def nested(self, name: str) -> None:
+        label = _shown(name)
         self.add("zip-nested-archive",
-                 f"{_REJECTED}Внутри книги находится вложенный архив или документ «{name}». "
+                 f"{_REJECTED}Внутри книги находится вложенный архив или документ «{label}». "
                  f"В шаблон нельзя вставлять файлы и объекты. " + _RESEND, name)
 
     def executable(self, name: str) -> None:
+        label = _shown(name)
         self.add("zip-executable",
-                 f"{_REJECTED}Внутри книги находится исполняемый файл или сценарий «{name}». "
+                 f"{_REJECTED}Внутри книги находится исполняемый файл или сценарий «{label}». "
                  + _RESEND, name)
 
     def embedded(self, name: str) -> None:
+        label = _shown(name)
         self.add("ooxml-embedded-object",
-                 f"В книгу внедрён объект «{name}» (OLE, ActiveX или вложенный файл); при "
+                 f"В книгу внедрён объект «{label}» (OLE, ActiveX или вложенный файл); при "
                  f"проверке он не открывается и не учитывается. Удалите внедрённые объекты из "
                  f"шаблона и отправьте файл снова.", name)
 
@@ -802,9 +814,9 @@ class _ZipCheck:
                          "Р7-Офис, МойОфис), а не книга Excel; при сохранении в этот формат "
                          "теряются проверки и подпись шаблона. " + _RESEND, "ods")
                 return "ods"
+            what = _shown(mimetype.decode("ascii", "replace"))
             self.add("ooxml-parts-missing",
-                     f"Файл — документ OpenDocument ({mimetype.decode('ascii', 'replace')}), а "
-                     f"не книга Excel. " + _RESEND, "odf")
+                     f"Файл — документ OpenDocument ({what}), а не книга Excel. " + _RESEND, "odf")
             return "zip-other"
         if "[Content_Types].xml" in present and "xl/workbook.xml" in present:
             missing = [part for part in _REQUIRED if part not in present]
@@ -862,7 +874,8 @@ def _not_a_workbook(head: bytes, findings: list[Finding]) -> Kind:
 
 def _unreadable(path: Path, detail: str) -> SafetyReport:
     return SafetyReport(path, "unknown", 0, [_finding(
-        "file-unreadable", f"Файл «{path.name}» не удалось прочитать: {detail}.", str(path))])
+        "file-unreadable", f"Файл «{_shown(path.name)}» не удалось прочитать: {detail}.",
+        str(path))])
 
 
 def inspect_file(path: Path, limits: SafetyLimits = SafetyLimits()) -> SafetyReport:
@@ -913,9 +926,9 @@ def _check_extension(path: Path, kind: Kind, findings: list[Finding]) -> None:
     ext = path.suffix.lower()
     if kind in _EXPECTED_BY_EXT.get(ext, ()):
         return
-    shown = ext or "(нет расширения)"
+    shown = _shown(ext) if ext else "(нет расширения)"
     findings.append(_finding(
         "file-extension-mismatch",
-        f"Имя файла «{path.name}» оканчивается на {shown}, а по содержимому это "
+        f"Имя файла «{_shown(path.name)}» оканчивается на {shown}, а по содержимому это "
         f"{_KIND_RU.get(kind, kind)}. Не переименовывайте файлы вручную: сохраните книгу в Excel "
         f"в нужном формате.", {"extension": ext, "content": kind}))
