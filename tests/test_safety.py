@@ -660,3 +660,19 @@ def test_deflate_bomb_inflates_in_bounded_pieces():
     pieces = list(_inflate(io.BytesIO(raw), 0, len(raw), zipfile.ZIP_DEFLATED, 3 * MiB))
     assert max(map(len, pieces)) <= MiB
     assert sum(map(len, pieces)) <= 4 * MiB
+
+
+def test_embedded_ole_object_is_a_warning(templates, tmp_path):
+    path = tmp_path / "embedded.xlsm"
+    path.write_bytes(changed(templates["xlsm"], add=[("xl/embeddings/oleObject1.bin",
+                                                      b"\xd0\xcf\x11\xe0" + bytes(508))]))
+    report = inspect_file(path)
+    assert "ooxml-embedded-object" in report.codes
+    assert SAFETY_CODES["ooxml-embedded-object"][0] == "warning"
+    assert "ooxml-embedded-object" not in inspect_file(_template_file(templates, tmp_path)).codes
+
+
+def _template_file(templates, tmp_path):
+    path = tmp_path / "plain.xlsm"
+    path.write_bytes(templates["xlsm"])
+    return path

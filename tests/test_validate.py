@@ -279,3 +279,26 @@ def test_previous_figures_given_on_the_command_line(returned, tmp_path):
     bad.write_text("[1, 2]")
     assert runner.invoke(app, ["validate", str(path), "--dev-key", "--previous",
                                str(bad)]).exit_code == 2
+
+
+def test_whole_hostile_corpus_fails_through_the_validator(tmp_path):
+    """The safety corpus (43 files) plus this module's tampering cases: every file gives FAIL
+    with its code within 2 s, through the whole validator, without a traceback."""
+    import os
+    from test_safety import CORPUS, real_templates
+    templates = real_templates()
+    for case, (builder, code, limits) in CORPUS.items():
+        name, data = builder(templates)
+        path = tmp_path / case / name
+        path.parent.mkdir()
+        if data is None:
+            path.write_bytes(templates["xlsm"])
+            os.truncate(path, 2 * 1024 * 1024 * 1024)
+        else:
+            path.write_bytes(data)
+        started = time.perf_counter()
+        result = validate_file(path, DEV_KEY, limits=limits, allow_dev_key=True)
+        assert time.perf_counter() - started < 2, case
+        assert result.verdict == "FAIL", case
+        assert code in {f.code for f in result.findings}, case
+    assert len(CORPUS) + len(TAMPER) + len(MORE_TAMPER) >= 40

@@ -386,13 +386,14 @@ _MAIN_NS_DEFAULT = (f'xmlns="{_NS_TRANSITIONAL}"'.encode(), f'xmlns="{_NS_STRICT
 _ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ATTR = re.compile(r'([^\s=]+)\s*=\s*"([^"<]*)"')
+_ATTR_NAME = re.compile(r'\s([^\s=]+)="')
 _ATTRS = r'(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*'  # attributes, strict syntax, no references
 _FAST_TOKEN = re.compile(
     r"(\s*(?:"
     r'<row(?: r="([0-9]{1,7})")?' + _ATTRS + r"(/)?>"  # 2: row number, 3: empty row
     r"|(</row>)"  # 4
     r'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'  # 5-8
-    r'(?: (?:cm|vm|ph)="[0-9A-Za-z]*")*\s*(/)?>'  # 9: empty cell
+    r'(?: cm="[0-9]*")?(?: vm="[0-9]*")?(?: ph="[0-9a-z]*")?\s*(/)?>'  # 9: empty cell
     r"(?(9)|\s*"
     r"(?:(<f" + _ATTRS + r"/?>)(?:(?<=/>)|([^<]*)</f>)\s*)?"  # 10: <f ...>, 11: its text
     r"(?:(<v" + _ATTRS + r"/?>)(?:(?<=/>)|([^<]*)</v>)\s*)?"  # 12: <v ...>, 13: its text
@@ -681,6 +682,9 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                 elif in_row or not row_r or row_r[0] == "0" or int(row_r) > 1_048_576:
                     return False  # nested, not numbered, or out of the sheet: let the tree say
                 else:
+                    names = _ATTR_NAME.findall(_whole)
+                    if len(set(names)) != len(names):
+                        return False  # a duplicate attribute: not well-formed
                     in_row = not row_empty
                     row = row_r
                 continue
@@ -691,6 +695,8 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
             locked = lock_of.get(s)
             if locked is None:
                 locked = builder.locked(ref, s)  # a style index like "007", or out of range
+            if v_tag and v_tag != "<v>" and v_tag != "<v/>":
+                _attrs(v_tag)  # checks for duplicate attributes
             if f_tag or (t and t != "s" and t != "n"):
                 fa = None
                 if f_tag:
