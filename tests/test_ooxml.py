@@ -21,7 +21,15 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec.models import excel_defined_name
-from cos_xl.validate.ooxml import CellXml, PackageXml, read_package, xml_bool
+from cos_xl.validate import ooxml
+from cos_xl.validate.ooxml import (
+    CellXml,
+    PackageXml,
+    normalise_protection,
+    normalise_validation,
+    read_package,
+    xml_bool,
+)
 
 LO_VALUES = {"students_go": 100, "resp_name": "Иванова"}
 
@@ -190,6 +198,19 @@ def test_generated_workbook_fast_path_equals_tree_path(generated):
     assert read_package(data) == read_package(data, fast=False) == read_package(path)
 
 
+def _no_tree_path(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the fast path fell back to ElementTree")
+
+    monkeypatch.setattr(ooxml, "_cells_tree", refuse)
+    monkeypatch.setattr(ooxml, "_rich_text", refuse)
+
+
+def test_generated_workbook_takes_the_fast_path(generated, monkeypatch):
+    _no_tree_path(monkeypatch)
+    read_package(generated[0])
+
+
 def test_generated_workbook_is_read_fast(generated):
     path, _ = generated
     median = _median_ms(path.read_bytes())
@@ -224,6 +245,12 @@ def test_libreoffice_saved_workbook_matches_openpyxl(lo_saved, generated):
 
 
 @pytest.mark.libreoffice
+def test_libreoffice_saved_workbook_takes_the_fast_path(lo_saved, monkeypatch):
+    _no_tree_path(monkeypatch)
+    read_package(lo_saved)
+
+
+@pytest.mark.libreoffice
 def test_libreoffice_keeps_the_locked_structure(lo_saved, generated):
     """What LibreOffice keeps (asserted) and what it changes (printed for the record)."""
     path, _ = generated
@@ -238,23 +265,26 @@ def test_libreoffice_keeps_the_locked_structure(lo_saved, generated):
         for ref in set(old.cells) | set(new.cells):
             assert old.locked(ref) == new.locked(ref), (old.name, ref)
         assert old.merged == new.merged
-        assert [d["sqref"] for d in old.data_validations] == [
-            d["sqref"] for d in new.data_validations]
-        for a, b in zip(old.data_validations, new.data_validations):
-            assert (a["type"], a["formula1"]) == (b["type"], b["formula1"])
-            if a["formula2"] != b["formula2"]:
-                changes.append(f"{old.name}!{a['sqref']}: formula2 {a['formula2']!r} -> "
-                               f"{b['formula2']!r}")
+        # validations and protection: the same once the schema defaults are applied
+        assert [normalise_validation(d) for d in old.data_validations] == [
+            normalise_validation(d) for d in new.data_validations], old.name
+        assert normalise_protection(old.protection) == normalise_protection(new.protection)
         assert new.protected
-        assert {k: xml_bool(v) for k, v in old.protection.items() if k != "password"} == {
-            k: xml_bool(v) for k, v in new.protection.items() if k != "password"}
-        assert old.protection["password"].upper() == new.protection["password"].upper()
+        if old.data_validations != new.data_validations:
+            changes.append(f"{old.name}: validation attributes rewritten, e.g. "
+                           f"{_dict_diff(old.data_validations[0], new.data_validations[0])}")
+        if old.protection != new.protection:
+            changes.append(f"{old.name}: sheetProtection {old.protection} -> {new.protection}")
         if old.state != new.state:
             changes.append(f"{old.name}: state {old.state} -> {new.state}")
-        gone = sorted(k for k in set(old.cells) - set(new.cells))
+        gone = sorted(set(old.cells) - set(new.cells))
         if gone:
-            changes.append(f"{old.name}: cells gone {gone[:4]}... ({len(gone)}; values "
-                           f"{sorted({repr(old.cells[k].value) for k in gone})})")
+            changes.append(f"{old.name}: {len(gone)} cells gone ({gone[:3]}...), values "
+                           f"{sorted({repr(old.cells[k].value) for k in gone})}")
+        kinds = sorted({(old.cells[k].kind, new.cells[k].kind) for k in old_f
+                        if old.cells[k].kind != new.cells[k].kind})
+        if kinds:
+            changes.append(f"{old.name}: formula result types {kinds}")
     if before.workbook_protection != after.workbook_protection:
         changes.append(f"workbookProtection {before.workbook_protection} -> "
                        f"{after.workbook_protection}")
@@ -262,6 +292,10 @@ def test_libreoffice_keeps_the_locked_structure(lo_saved, generated):
         changes.append(f"vbaProject.bin rewritten: {len(before.vba_project)} -> "
                        f"{len(after.vba_project or b'')} bytes")
     print("\nLibreOffice changed:\n  " + "\n  ".join(changes))
+
+
+def _dict_diff(a: dict, b: dict) -> dict:
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
 @pytest.mark.libreoffice
@@ -452,6 +486,7 @@ def test_hand_written_package():
     assert read_package(package(), fast=False) == pkg
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # no default style; x14 validation dropped
 def test_hand_written_package_matches_openpyxl(tmp_path):
     """openpyxl expands shared formulas with the same Translator: the formulas agree."""
     path = tmp_path / "hand.xlsx"
@@ -465,6 +500,23 @@ def test_hand_written_package_matches_openpyxl(tmp_path):
         elif isinstance(value, str) and value.startswith("="):
             assert cell.formula == value[1:], ref
         assert cell.locked == bool(ws[ref].protection.locked), ref
+
+
+def test_normalisation_of_protection_and_validations():
+    assert normalise_protection({"sheet": "true", "password": "da7f", "formatRows": "0"}) == {
+        **normalise_protection({}), "sheet": True, "password": "DA7F", "formatRows": False}
+    assert normalise_protection({})["formatCells"] is True  # the schema default
+    excel = {"type": "whole", "operator": "greaterThanOrEqual", "allowBlank": "1", "sqref": "D6",
+             "formula1": "0", "formula2": None}
+    calc = {**excel, "allowBlank": "true", "formula2": "0", "showDropDown": "false",
+            "errorStyle": "stop", "showErrorMessage": "false"}
+    assert normalise_validation(excel) == normalise_validation(calc)
+    listed = {"type": "list", "sqref": "D34", "formula1": "LIST", "formula2": None}
+    assert normalise_validation(listed) == normalise_validation(
+        {**listed, "operator": "between", "formula2": "0"})
+    between = {"type": "whole", "sqref": "D7", "formula1": "0", "formula2": "X"}
+    assert normalise_validation(between)["formula2"] == "X"
+    assert normalise_validation(between) != normalise_validation({**between, "formula2": "Y"})
 
 
 def _prefixed(xml: str) -> str:

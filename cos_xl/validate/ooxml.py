@@ -22,10 +22,19 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-__all__ = ["CellXml", "PackageXml", "SheetXml", "read_package", "xml_bool"]
+__all__ = [
+    "CellXml",
+    "PackageXml",
+    "SheetXml",
+    "normalise_protection",
+    "normalise_validation",
+    "read_package",
+    "xml_bool",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,55 @@ def xml_bool(value: str | None, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in ("1", "true", "on")
+
+
+# Defaults of the schema (CT_SheetProtection): True = that action is protected (forbidden).
+_PROTECTION_DEFAULTS = {
+    "sheet": False, "objects": False, "scenarios": False, "formatCells": True,
+    "formatColumns": True, "formatRows": True, "insertColumns": True, "insertRows": True,
+    "insertHyperlinks": True, "deleteColumns": True, "deleteRows": True,
+    "selectLockedCells": False, "sort": True, "autoFilter": True, "pivotTables": True,
+    "selectUnlockedCells": False,
+}
+_VALIDATION_BOOLS = ("allowBlank", "showDropDown", "showInputMessage", "showErrorMessage")
+_TWO_FORMULA_TYPES = ("whole", "decimal", "date", "time", "textLength")
+
+
+def normalise_protection(attrs: dict[str, str]) -> dict[str, object]:
+    """<sheetProtection> attributes as Excel means them, whoever wrote them: every flag of the
+    schema as a bool (absent -> its default; "1"/"true" -> True), the legacy ``password`` hash
+    upper case (LibreOffice writes it lower case), other attributes (hash algorithm, salt...)
+    as they are."""
+    out: dict[str, object] = dict(_PROTECTION_DEFAULTS)
+    for key, value in attrs.items():
+        if key in _PROTECTION_DEFAULTS:
+            out[key] = xml_bool(value)
+        elif key == "password":
+            out[key] = value.strip().upper()
+        else:
+            out[key] = value
+    return out
+
+
+def normalise_validation(item: dict) -> dict:
+    """A data validation as Excel applies it: schema defaults filled in (type "none", operator
+    "between", errorStyle "stop", imeMode "noControl"), the flags as bools, ``operator`` and
+    ``formula2`` only where the type uses them (LibreOffice writes operator="between" and
+    formula2 "0" for every validation)."""
+    out = dict(item)
+    out.setdefault("type", "none")
+    out.setdefault("errorStyle", "stop")
+    out.setdefault("imeMode", "noControl")
+    for key in _VALIDATION_BOOLS:
+        out[key] = xml_bool(out.get(key))
+    if out["type"] in _TWO_FORMULA_TYPES:
+        out.setdefault("operator", "between")
+        if out["operator"] not in ("between", "notBetween"):
+            out["formula2"] = None
+    else:
+        out.pop("operator", None)
+        out["formula2"] = None
+    return out
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -262,7 +320,7 @@ class _Package:
     def parse(name: str, data: bytes) -> ET.Element:
         try:
             return ET.fromstring(data)
-        except ET.ParseError as exc:
+        except (ET.ParseError, LookupError, UnicodeError) as exc:  # LookupError: encoding="?"
             raise ValueError(f"{name}: not well-formed XML: {exc}") from exc
 
     def xml(self, name: str) -> ET.Element:
@@ -373,6 +431,9 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
 # reference behaviour: the tests compare both paths, also on mutated packages.
 
 
+_first = itemgetter(0)
+
+
 class _Fallback(Exception):
     """The fast scanner is not sure: parse the part with ElementTree."""
 
@@ -386,11 +447,20 @@ _MAIN_NS_DEFAULT = (f'xmlns="{_NS_TRANSITIONAL}"'.encode(), f'xmlns="{_NS_STRICT
 _ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ATTR = re.compile(r'([^\s=]+)\s*=\s*"([^"<]*)"')
-_ATTR_NAME = re.compile(r'\s([^\s=]+)="')
 _ATTRS = r'(?:\s+[A-Za-z_][\w.:-]*="[^"<&]*")*\s*'  # attributes, strict syntax, no references
+# the attributes of <row> in the order of the schema (Excel, XlsxWriter and LibreOffice write
+# them so), each at most once
+_ROW_ATTRS = "".join(
+    f'(?: {name}="{value}")?' for name, value in (
+        ("spans", r"[0-9: ]*"), ("s", r"[0-9]+"), ("customFormat", r"[a-z0-9]+"),
+        ("ht", r"[0-9.Ee+-]+"), ("hidden", r"[a-z0-9]+"), ("customHeight", r"[a-z0-9]+"),
+        ("outlineLevel", r"[0-9]+"), ("collapsed", r"[a-z0-9]+"), ("thickTop", r"[a-z0-9]+"),
+        ("thickBot", r"[a-z0-9]+"), ("ph", r"[a-z0-9]+"), ("x14ac:dyDescent", r"[0-9.Ee+-]+"),
+    )
+)
 _FAST_TOKEN = re.compile(
     r"(\s*(?:"
-    r'<row(?: r="([0-9]{1,7})")?' + _ATTRS + r"(/)?>"  # 2: row number, 3: empty row
+    r'<row r="([0-9]{1,7})"' + _ROW_ATTRS + r"\s*(/)?>"  # 2: row number, 3: empty row
     r"|(</row>)"  # 4
     r'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([A-Za-z]{1,9})")?'  # 5-8
     r'(?: cm="[0-9]*")?(?: vm="[0-9]*")?(?: ph="[0-9a-z]*")?\s*(/)?>'  # 9: empty cell
@@ -470,20 +540,20 @@ def _attrs(tag: str) -> dict[str, str]:
 
 
 def _shared_strings_fast(data: bytes) -> list[str] | None:
-    start = _plain(data)
-    if start is None:
+    if _plain(data) is None:
+        return None
+    i = data.find(b"<sst")
+    k = data.find(b">", i)
+    j = data.rfind(b"</sst>")
+    if i < 0 or k < 0 or j < k or data[k - 1 : k] == b"/":
         return None
     try:
-        text = data[start:].decode("utf-8")
-    except UnicodeDecodeError:
+        ET.fromstring(data[: k + 1] + data[j:])  # the prolog and the root are well-formed
+        body = data[k + 1 : j].decode("utf-8").rstrip()
+    except (ET.ParseError, LookupError, UnicodeError):
         return None
-    m = re.match(r"\s*<sst(?:\s+[A-Za-z_][\w.:-]*=\"[^\"<]*\")*\s*>", text)
-    end = text.rfind("</sst>")
-    if not m or end < 0 or text[end + 6 :].strip():
-        return None
-    body = text[m.end() : end].rstrip()
     items = _SI.findall(body)
-    if sum([len(item[0]) for item in items]) != len(body):
+    if sum(map(len, map(_first, items))) != len(body):
         return None  # something besides <si> items (extLst, junk)
     ns = _NS_STRICT if _MAIN_NS_DEFAULT[1] in data else _NS_TRANSITIONAL
     out = []
@@ -512,11 +582,12 @@ def _shared_strings_fast(data: bytes) -> list[str] | None:
 def _translate(formula: str, origin: str, dest: str, part: str) -> str:
     if origin == dest:
         return formula
+    from openpyxl.formula.tokenizer import TokenizerError
     from openpyxl.formula.translate import Translator, TranslatorError
 
     try:
         return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
-    except (TranslatorError, ValueError, IndexError, KeyError, TypeError) as exc:
+    except (TokenizerError, TranslatorError, ValueError, IndexError, KeyError, TypeError) as exc:
         raise ValueError(
             f"{part}: cannot translate the shared formula {formula!r} from {origin} to {dest}: "
             f"{exc}"
@@ -659,7 +730,7 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
         return False  # a namespace (re)declared inside sheetData
     region = region.rstrip()
     found = _FAST_TOKEN.findall(region)
-    if sum([len(token[0]) for token in found]) != len(region):
+    if sum(map(len, map(_first, found))) != len(region):
         return False  # not made only of the rows and cells the pattern knows
     cells, strings, add = builder.cells, builder.strings, builder.add
     default_locked = builder.default_locked
@@ -679,12 +750,9 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                     if not in_row:
                         return False
                     in_row = False
-                elif in_row or not row_r or row_r[0] == "0" or int(row_r) > 1_048_576:
-                    return False  # nested, not numbered, or out of the sheet: let the tree say
+                elif in_row or row_r[0] == "0" or int(row_r) > 1_048_576:
+                    return False  # nested, or out of the sheet: let the tree say
                 else:
-                    names = _ATTR_NAME.findall(_whole)
-                    if len(set(names)) != len(names):
-                        return False  # a duplicate attribute: not well-formed
                     in_row = not row_empty
                     row = row_r
                 continue

@@ -1,7 +1,7 @@
-"""Read a returned workbook's values fast (python-calamine), by the cells its manifest names.
+"""The values of a returned workbook, by the cells its manifest names.
 
-Only values are read here; the locked structure (formulas, labels, protection) is checked
-separately. The caller has already passed the file through :mod:`cos_xl.validate.safety`.
+Read from the package the structure check parses anyway (:mod:`cos_xl.validate.ooxml`), so a
+file is read once. The caller has already passed it through :mod:`cos_xl.validate.safety`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine
-
 from cos_xl.errors import CosXlError
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_MANIFEST
+from cos_xl.validate.ooxml import PackageXml, read_package
 
 _A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
@@ -49,60 +48,51 @@ def split_address(address: str) -> tuple[str, int, int]:
     return sheet.strip("'"), int(match.group(2)) - 1, column - 1
 
 
-class _Sheets:
-    """Sheets read once each, addressed by A1 cells."""
-
-    def __init__(self, workbook: python_calamine.CalamineWorkbook):
-        self.workbook = workbook
-        self.names = set(workbook.sheet_names)
-        self.cache: dict[str, list] = {}
-
-    def value(self, address: str) -> object:
-        sheet, row, col = split_address(address)
-        if sheet not in self.names:
-            return None
-        if sheet not in self.cache:
-            # skip_empty_area=False: rows start at A1 whatever the first used cell is.
-            self.cache[sheet] = self.workbook.get_sheet_by_name(sheet).to_python(
-                skip_empty_area=False)
-        rows = self.cache[sheet]
-        if row >= len(rows) or col >= len(rows[row]):
-            return None
-        value = rows[row][col]
-        return None if value == "" else value
+def _value(package: PackageXml, address: str) -> object:
+    sheet_name, row, col = split_address(address)
+    cell_ref = address.rsplit("!", 1)[1].replace("$", "").upper()
+    for sheet in package.sheets:
+        if sheet.name == sheet_name:
+            cell = sheet.cells.get(cell_ref)
+            value = cell.value if cell is not None else None
+            return None if value == "" else value
+    return None
 
 
-def read_returned(path: Path) -> Returned:
-    """Read the manifest and the named cells; raise ReadError when it is no spreadsheet."""
-    try:
-        return _read(path)
-    except ReadError:
-        raise
-    except Exception as exc:  # calamine raises its own error types (XmlError…) on bad parts
-        raise ReadError(f"{Path(path).name}: не удалось прочитать книгу: {exc}") from exc
-
-
-def _read(path: Path) -> Returned:
-    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    sheets = _Sheets(workbook)
-    text = sheets.value(f"{SHEET_MANIFEST}!{MANIFEST_PAYLOAD_CELL}")
-    signature = sheets.value(f"{SHEET_MANIFEST}!{MANIFEST_SIGNATURE_CELL}")
+def returned_from_package(path: Path, package: PackageXml) -> Returned:
+    """The manifest and the values of the cells it names, from an already parsed package (one
+    read of the file serves the structure check and the values)."""
+    text = _value(package, f"{SHEET_MANIFEST}!{MANIFEST_PAYLOAD_CELL}")
+    signature = _value(package, f"{SHEET_MANIFEST}!{MANIFEST_SIGNATURE_CELL}")
     text = text if isinstance(text, str) else None
+    signature = signature if isinstance(signature, str) else None
     try:
         manifest = json.loads(text) if text else None
     except ValueError:
         manifest = None
     if not isinstance(manifest, dict):
-        return Returned(Path(path), text, signature if isinstance(signature, str) else None, None)
-    values = {name: sheets.value(address)
-              for name, address in (manifest.get("inputs") or {}).items()}
-    explanations = {}
-    for rule_id, entry in (manifest.get("checks") or {}).items():
-        if isinstance(entry, dict) and "explanation" in entry:
-            text_value = sheets.value(entry["explanation"])
-            if text_value is not None and str(text_value).strip():
-                explanations[rule_id] = str(text_value).strip()
-    cached = {code: sheets.value(address)
-              for code, address in (manifest.get("indicators") or {}).items()}
-    return Returned(Path(path), text, signature if isinstance(signature, str) else None,
-                    manifest, values, explanations, cached)
+        return Returned(Path(path), text, signature, None)
+    try:
+        values = {name: _value(package, address)
+                  for name, address in (manifest.get("inputs") or {}).items()}
+        explanations = {}
+        for rule_id, entry in (manifest.get("checks") or {}).items():
+            if isinstance(entry, dict) and "explanation" in entry:
+                found = _value(package, entry["explanation"])
+                if found is not None and str(found).strip():
+                    explanations[rule_id] = str(found).strip()
+        cached = {code: _value(package, address)
+                  for code, address in (manifest.get("indicators") or {}).items()}
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ReadError(f"{Path(path).name}: манифест указывает на несуществующие ячейки: "
+                        f"{exc}") from exc
+    return Returned(Path(path), text, signature, manifest, values, explanations, cached)
+
+
+def read_returned(path: Path) -> Returned:
+    """Read a returned workbook's manifest and named cells; ReadError when it is unreadable."""
+    try:
+        package = read_package(Path(path))
+    except ValueError as exc:
+        raise ReadError(f"{Path(path).name}: не удалось прочитать книгу: {exc}") from exc
+    return returned_from_package(Path(path), package)

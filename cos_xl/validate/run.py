@@ -20,7 +20,7 @@ from cos_xl.vba.wrappers import normalised_source
 from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
 from cos_xl.validate.integrity import integrity_findings
 from cos_xl.validate.ooxml import read_package
-from cos_xl.validate.reader import ReadError, read_returned
+from cos_xl.validate.reader import ReadError, returned_from_package
 from cos_xl.validate.safety import SafetyLimits, inspect_file
 from cos_xl.validate.values import value_findings
 
@@ -95,8 +95,8 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
         return done(list(safety.findings))
     findings = list(safety.findings)
     try:
-        returned = read_returned(Path(path))
         package = read_package(Path(path))
+        returned = returned_from_package(Path(path), package)
     except (ReadError, ValueError) as exc:
         return done(findings + [Finding("workbook-unreadable", "error", str(exc))])
     manifest = returned.manifest
