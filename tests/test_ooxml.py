@@ -560,7 +560,8 @@ def test_fast_path_falls_back_on_unusual_markup():
 BROKEN = {
     "not a zip": (b"PK\x03\x04 garbage", "zip"),
     "no content types": ({"[Content_Types].xml": None}, "[Content_Types].xml"),
-    "no workbook": ({"xl/workbook.xml": None, "_rels/.rels": None}, "workbook"),
+    "no package relationships": ({"_rels/.rels": None}, "_rels/.rels"),
+    "no workbook": ({"xl/workbook.xml": None}, "xl/workbook.xml"),
     "sheet part missing": ({"xl/worksheets/sheet2.xml": None}, "xl/worksheets/sheet2.xml"),
     "relationship missing": (
         {"xl/_rels/workbook.xml.rels": WB_RELS.replace('Id="rId2"', 'Id="rId9"')},
@@ -600,26 +601,32 @@ def test_broken_package_raises_value_error(case, fast):
         read_package(data, fast=fast)
 
 
+MUTATIONS = [b"<", b">", b'"', b"'", b"&", b"0", b"A", b"/", b" ", b"=", b"\n", b"<!-- x -->",
+             b'<c r="Z1"/>', b"<x/>", b' a="1"', b"&#0;", b"&#65;", b'<row r="2">', b"</row>",
+             b"<v>1</v>", b"<f>1</f>", b"\r\n"]
+
+
 def test_mutated_packages_raise_only_value_error(generated):
-    """Cut or garble the XML of the generated workbook: ValueError or a result, nothing else,
-    and the fast path agrees with the tree path."""
+    """Cut, garble or insert markup in the sheets and shared strings of the generated workbook:
+    ValueError or a result, nothing else, and the fast path agrees with the tree path."""
     path, _ = generated
     with zipfile.ZipFile(path) as z:
         parts = {name: z.read(name) for name in z.namelist()}
-    xml_parts = sorted(n for n in parts if n.endswith((".xml", ".rels")))
+    targets = sorted(n for n in parts if n.startswith("xl/worksheets/") or "sharedStrings" in n)
     rng = random.Random(20200930)
     outcomes = {"ok": 0, "error": 0}
-    for _ in range(60):
-        name = rng.choice(xml_parts)
+    for _ in range(100):
+        name = rng.choice(targets)
         blob = bytearray(parts[name])
-        start = rng.randrange(len(blob))
-        kind = rng.choice(["cut", "delete", "swap"])
-        if kind == "cut":
-            blob = blob[:start]
-        elif kind == "delete":
-            del blob[start : start + rng.randint(1, 40)]
+        start, end = blob.find(b"<sheetData"), blob.find(b"</sheetData>")
+        at = rng.randrange(start, end) if start >= 0 else rng.randrange(len(blob))
+        kind = rng.choice(["delete", "replace", "insert"])
+        if kind == "delete":
+            del blob[at : at + rng.randint(1, 12)]
+        elif kind == "replace":
+            blob[at : at + 1] = rng.choice(MUTATIONS[:11])
         else:
-            blob[start : start + 1] = rng.choice([b"<", b">", b'"', b"&", b"0", b"/", b" "])
+            blob[at:at] = rng.choice(MUTATIONS)
         data = package({name: bytes(blob)}, base=parts)
         results = []
         for fast in (True, False):
@@ -627,6 +634,6 @@ def test_mutated_packages_raise_only_value_error(generated):
                 results.append(read_package(data, fast=fast))
             except ValueError as exc:
                 results.append(type(exc))
-        assert results[0] == results[1], (name, kind, start)
+        assert results[0] == results[1], (name, kind, at, bytes(blob[at - 40 : at + 40]))
         outcomes["error" if results[0] is ValueError else "ok"] += 1
-    assert outcomes["error"] > 0
+    assert outcomes["error"] > 10 and outcomes["ok"] > 10, outcomes

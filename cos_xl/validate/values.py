@@ -19,7 +19,7 @@ VALUE_CODES = {
 
 
 def _plain(value: object) -> object:
-    """calamine gives every number as a float; a whole number is an int for the messages."""
+    """Numbers arrive as floats; a whole number is an int for the messages."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value == "":
