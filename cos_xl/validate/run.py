@@ -54,24 +54,26 @@ def verdict_of(findings: list[Finding]) -> Verdict:
     return "PASS_WITH_WARNINGS" if "warning" in severities else "PASS"
 
 
-def _vba_digests(vba: bytes | None) -> dict[str, str] | None:
-    """None when the project is byte for byte the one issued; else the digests of its module
-    sources (olevba), normalised as the generator hashes them."""
+def _vba_digests(vba: bytes | None, names: list[str]) -> dict[str, str] | None:
+    """None when the project is byte for byte the one issued; else the digests of the named
+    module sources, normalised as the generator hashes them (an office program that saves the
+    file rewrites the project, so the sources are compared, not the bytes)."""
     if vba is not None and vba == vba_project():
         return None
     if vba is None:
         return {}
-    return dict(_module_digests(hashlib.sha256(vba).hexdigest(), vba))
+    return dict(_module_digests(hashlib.sha256(vba).hexdigest(), vba, tuple(names)))
 
 
 @lru_cache(maxsize=32)
-def _module_digests(digest: str, vba: bytes) -> tuple[tuple[str, str], ...]:
-    # olevba decompresses every module (~0.1 s for xlwings' 45 KB module); an office program
-    # that re-saves the project writes the same bytes for every region, so cache by content.
-    from cos_xl.vba import read_vba_modules
-    modules = read_vba_modules(vba)
-    return tuple(sorted((name, sha256_text(normalised_source(code)))
-                        for name, code in modules.items()))
+def _module_digests(digest: str, vba: bytes, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from cos_xl.vba.read import read_vba_module
+    out = []
+    for name in names:
+        source = read_vba_module(vba, name)
+        if source is not None:
+            out.append((name, sha256_text(normalised_source(source))))
+    return tuple(out)
 
 
 def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,
@@ -120,7 +122,8 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
         expected = expected_structure(manifest)
     except UnknownTemplate as exc:
         return done(findings + [Finding("template-unknown", "error", str(exc))])
-    findings += integrity_findings(package, expected, manifest, _vba_digests(package.vba_project))
+    findings += integrity_findings(package, expected, manifest,
+                                   _vba_digests(package.vba_project, sorted(expected.vba)))
     findings += value_findings(form, returned, _previous_for(manifest, previous))
     return done(findings)
 

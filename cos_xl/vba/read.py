@@ -42,3 +42,49 @@ def read_vba_modules(data: bytes | str | os.PathLike[str]) -> dict[str, str]:
         return modules
     finally:
         parser.close()
+
+
+def read_vba_module(data: bytes, name: str) -> str | None:
+    """The source of one module of a ``vbaProject.bin``, decompressing only that module.
+
+    olevba decompresses every module (~0.1 s for xlwings' 45 KB module, in pure Python); the
+    validator needs one. Walks the records of the ``VBA/dir`` stream (MS-OVBA 2.3.4.2: id,
+    size, data; PROJECTVERSION 0x0009 carries 2 bytes more than its size says) to the module's
+    MODULESTREAMNAME (0x001A) and MODULEOFFSET (0x0031). None when the module is absent; falls
+    back to :func:`read_vba_modules` when the dir stream is unusual.
+    """
+    import io
+    import struct
+
+    import olefile
+    from oletools.olevba import decompress_stream
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+        try:
+            dir_data = decompress_stream(bytearray(ole.openstream("VBA/dir").read()))
+            pos, current, stream, offset, modules = 0, None, None, None, {}
+            while pos + 6 <= len(dir_data):
+                rid, size = struct.unpack_from("<HI", dir_data, pos)
+                pos += 6
+                body = dir_data[pos:pos + size]
+                pos += size + (2 if rid == 0x0009 else 0)
+                if rid == 0x0019:  # MODULENAME
+                    current, stream, offset = body.decode("latin-1"), None, None
+                elif rid == 0x001A:  # MODULESTREAMNAME
+                    stream = body.decode("latin-1")
+                elif rid == 0x0031:  # MODULEOFFSET
+                    offset = struct.unpack_from("<I", body)[0]
+                elif rid == 0x002B and current is not None:  # module terminator
+                    modules[current] = (stream, offset)
+            if name not in modules:
+                return None if modules else read_vba_modules(data).get(name)
+            stream, offset = modules[name]
+            raw = ole.openstream(f"VBA/{stream}").read()
+            code = decompress_stream(bytearray(raw[offset:]))
+        finally:
+            ole.close()
+    except Exception:  # an unusual or damaged project: the complete (slow) reader decides
+        return read_vba_modules(data).get(name)
+    text = code.decode("cp1251", errors="replace")
+    return text
