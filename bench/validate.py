@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 MEASURE = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 files = [Path(p) for p in json.loads(sys.argv[2])]
 mode = sys.argv[1]
@@ -49,8 +49,10 @@ else:
             sheet, cell = address.rsplit("!", 1)
             values[name] = wb[sheet][cell].value
         times.append(time.perf_counter() - started)
-print(json.dumps({"times": times,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's peak resident memory (ru_maxrss would include the parent's, which
+# Linux keeps across fork and exec).
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps({"times": times, "peak_mib": int(hwm.split()[1]) / 1024}))
 """
 
 

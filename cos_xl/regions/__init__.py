@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,18 +32,6 @@ __all__ = [
     "select_regions",
 ]
 
-FEDERAL_DISTRICTS: tuple[str, ...] = (
-    "Центральный",
-    "Северо-Западный",
-    "Южный",
-    "Северо-Кавказский",
-    "Приволжский",
-    "Уральский",
-    "Сибирский",
-    "Дальневосточный",
-)
-"""The eight federal districts, in the conventional (official listing) order."""
-
 FederalDistrict = Literal[
     "Центральный",
     "Северо-Западный",
@@ -54,6 +42,10 @@ FederalDistrict = Literal[
     "Сибирский",
     "Дальневосточный",
 ]
+
+#: The eight federal districts, in the conventional (official listing) order.
+FEDERAL_DISTRICTS: tuple[str, ...] = get_args(FederalDistrict)
+
 RegionType = Literal["Респ", "край", "обл", "г", "Аобл", "АО"]
 
 _CSV_NAME = "regions.csv"

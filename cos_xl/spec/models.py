@@ -10,6 +10,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=60)]
 PeriodText = Annotated[str, StringConstraints(pattern=r"^\d{4}Q[1-4]$")]
@@ -24,12 +25,8 @@ def excel_defined_name(identifier: str) -> str:
     """The workbook-level defined name for an id: the id itself unless Excel would read it as a
     cell reference (``e40107`` -> ``_e40107``)."""
     if _A1_LIKE.match(identifier):
-        letters = re.match(r"^[A-Za-z]+", identifier).group(0).upper()
-        column = 0
-        for ch in letters:
-            column = column * 26 + (ord(ch) - 64)
-        row = int(identifier[len(letters):])
-        if column <= 16384 and 1 <= row <= 1_048_576:
+        row, column = xl_cell_to_rowcol(identifier.upper())
+        if column < 16384 and 0 <= row < 1_048_576:
             return "_" + identifier
     if _R1C1_LIKE.match(identifier):
         return "_" + identifier

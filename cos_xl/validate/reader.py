@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xlsxwriter.utility import xl_cell_to_rowcol
+
 from cos_xl.errors import CosXlError
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_MANIFEST
 from cos_xl.validate.ooxml import PackageXml, read_package
@@ -39,13 +41,10 @@ class Returned:
 def split_address(address: str) -> tuple[str, int, int]:
     """``Данные!D7`` -> (sheet, row index, column index), 0-based."""
     sheet, cell = address.rsplit("!", 1)
-    match = _A1.match(cell.replace("$", "").upper())
-    if not match:
+    if not _A1.match(cell.replace("$", "").upper()):
         raise ValueError(f"not an A1 cell: {address!r}")
-    column = 0
-    for ch in match.group(1):
-        column = column * 26 + ord(ch) - 64
-    return sheet.strip("'"), int(match.group(2)) - 1, column - 1
+    row, col = xl_cell_to_rowcol(cell.replace("$", "").upper())
+    return sheet.strip("'"), row, col
 
 
 def _value(package: PackageXml, address: str) -> object:
