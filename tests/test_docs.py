@@ -27,3 +27,4 @@ def test_readme_quick_start_matches_makefile_and_ci():
     assert "make demo" in text and "make test" in text
     assert "\ndemo:" in makefile.replace("demo: install", "demo:") and "\ntest:" in makefile
     assert ci.strip().splitlines()[-1] == "make test"
+    assert "make test" in text.split("## What the round looks like")[0]
