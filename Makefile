@@ -1,13 +1,18 @@
-# The two quick-start commands (see README.md).
-PYTHON ?= python3
+# The two quick-start commands (see README.md). Everything runs in a virtual environment
+# (.venv), created on first use, so the commands work with any python3 >= 3.11, Debian's too.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
 OUT ?= demo-out
 
 .PHONY: install demo test bench golden
 
-install:
-	$(PYTHON) -m pip install -q -e '.[test]'
+$(PYTHON):
+	python3 -m venv $(VENV)
 
-# The main job on built-in defaults: until `cos-xl demo` exists, the templates of a sample
+install: $(PYTHON)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# The main job on built-in defaults: until `cos-xl demo` exists, the workbooks of a sample
 # period for every region, signed with the development key.
 demo: install
 	$(PYTHON) -m cos_xl.cli generate --period 2020Q3 --out $(OUT)/2020Q3 --dev-key
@@ -15,8 +20,9 @@ demo: install
 test: install
 	$(PYTHON) -m pytest -q
 
-bench:
+bench: install
 	$(PYTHON) bench/generate.py
+	$(PYTHON) bench/validate.py
 
-golden:
+golden: install
 	COS_XL_UPDATE_GOLDEN=1 $(PYTHON) -m pytest -q tests/test_golden.py
