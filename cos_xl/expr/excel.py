@@ -34,6 +34,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from xlsxwriter.utility import xl_cell_to_rowcol
+
 from cos_xl.errors import ExprError
 from cos_xl.expr.nodes import (
     Binary,
@@ -71,16 +73,9 @@ def format_number(value: int | float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _check_defined_name(name: str) -> None:
     m = _A1_RE.match(name)
-    if m and _column_number(m.group(1)) <= 16384 and 1 <= int(m.group(2)) <= 1048576:
+    if m and xl_cell_to_rowcol(name.upper())[1] < 16384 and 1 <= int(m.group(2)) <= 1048576:
         problem = f"совпадает со ссылкой на ячейку {name.upper()}"
     elif name and _R1C1_RE.match(name):
         problem = "совпадает со ссылкой в стиле R1C1"

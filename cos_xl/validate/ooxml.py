@@ -28,6 +28,8 @@ from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from xlsxwriter.utility import xl_cell_to_rowcol
+
 __all__ = [
     "CellXml",
     "PackageXml",
@@ -168,13 +170,6 @@ def _unescape(text: str) -> str:
     return out
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _col_letters(n: int) -> str:
     s = ""
     while n:
@@ -187,7 +182,7 @@ def _split_cell(ref: str, part: str) -> tuple[int, int]:
     m = _CELL.match(ref)
     if not m:
         raise ValueError(f"{part}: {ref!r} is not an A1 cell reference")
-    col, row = _col_number(m.group(1)), int(m.group(2))
+    col, row = xl_cell_to_rowcol(ref)[1] + 1, int(m.group(2))
     if not (1 <= col <= 16384 and 1 <= row <= 1_048_576):
         raise ValueError(f"{part}: cell reference {ref!r} is outside the sheet")
     return col, row
