@@ -245,6 +245,26 @@ def test_libreoffice_saved_workbook_matches_openpyxl(lo_saved, generated):
 
 
 @pytest.mark.libreoffice
+def test_parts_unpacked_by_the_safety_layer_read_the_same(lo_saved, generated):
+    from cos_xl.validate.safety import inspect_file
+
+    for path in (lo_saved, generated[0]):
+        report = inspect_file(path)
+        assert report.ok and report.parts is not None
+        assert set(report.parts) == set(zipfile.ZipFile(path).namelist())
+        assert read_package(path, parts=report.parts) == read_package(path)
+
+
+def test_safety_keeps_no_parts_of_a_doubtful_package(tmp_path, generated):
+    from cos_xl.validate.safety import inspect_file
+
+    bad = tmp_path / "bad.xlsm"
+    bad.write_bytes(generated[0].read_bytes() + b"junk after the archive")
+    report = inspect_file(bad)
+    assert report.findings and report.parts is None
+
+
+@pytest.mark.libreoffice
 def test_libreoffice_saved_workbook_takes_the_fast_path(lo_saved, monkeypatch):
     _no_tree_path(monkeypatch)
     read_package(lo_saved)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cos_xl.campaign import Contact
 from cos_xl.errors import CosXlError
@@ -39,14 +39,31 @@ class Expected:
     names: dict[str, str]
     vba: dict[str, str]
 
+    @cached_property
+    def records(self) -> list[tuple[str, str, str, str]]:
+        """The cells as (sheet, cell, kind, content)."""
+        out = []
+        for address, kind, content in self.cells:
+            sheet, cell = address.rsplit("!", 1)
+            out.append((sheet, cell, kind, content))
+        return out
 
-def form_for(manifest: dict) -> Form:
-    for name in available_forms():
-        form = load_form(name)
+
+@lru_cache(maxsize=8)
+def _forms() -> tuple[tuple[str, Form], ...]:
+    return tuple((name, load_form(name)) for name in available_forms())
+
+
+def _form_entry(manifest: dict) -> tuple[str, Form]:
+    for name, form in _forms():
         if form.id == manifest.get("form_id") and form.version == manifest.get("form_version"):
-            return form
+            return name, form
     raise UnknownTemplate(f"форма {manifest.get('form_id')!r} версии "
                           f"{manifest.get('form_version')!r} неизвестна этой версии cos-xl")
+
+
+def form_for(manifest: dict) -> Form:
+    return _form_entry(manifest)[1]
 
 
 def _inner(text: str) -> str:
@@ -71,27 +88,65 @@ def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: 
     return build(ctx, _ANY_KEY, package=False).structure_text
 
 
+@dataclass(frozen=True)
+class _Skeleton:
+    """A period's structure with placeholders: its text (for the digest), its parsed form, and
+    where the placeholders are in the parsed cells."""
+
+    text: str
+    expected: Expected
+    marked: tuple[int, ...]  # indexes of cells whose content holds a placeholder
+
+
+@lru_cache(maxsize=64)
+def _parsed(*key) -> _Skeleton:
+    text = _skeleton(*key)
+    data = json.loads(text)
+    marks = (NAME, CODE, DISTRICT)
+    marked = tuple(i for i, (_address, _kind, content) in enumerate(data["cells"])
+                   if any(mark in content for mark in marks))
+    if any(mark in json.dumps([data["sheets"], data["names"], data["vba"]]) for mark in marks):
+        raise UnknownTemplate("заполнители региона вне ячеек: структура не поддерживается")
+    return _Skeleton(text, Expected(data["sheets"], data["cells"], data["names"], data["vba"]),
+                     marked)
+
+
+@lru_cache(maxsize=256)
+def _expected(key: tuple, code: str, digest: str) -> Expected:
+    skeleton = _parsed(*key)
+    region = get_region(code)
+    replace = ((NAME, region.full_name), (CODE, region.code), (DISTRICT, region.federal_district))
+    text = skeleton.text
+    for mark, value in replace:
+        text = text.replace(_inner(mark), _inner(value))
+    if sha256_text(text) != digest:
+        raise UnknownTemplate("структура, восстановленная по манифесту, не совпадает с "
+                              "подписанной: шаблон сформирован другой версией cos-xl")
+    cells = list(skeleton.expected.cells)
+    for i in skeleton.marked:
+        address, kind, content = cells[i]
+        for mark, value in replace:
+            content = content.replace(mark, value)
+        cells[i] = [address, kind, content]
+    base = skeleton.expected
+    return Expected(base.sheets, cells, base.names, base.vba)
+
+
 def expected_structure(manifest: dict) -> Expected:
     """The structure the manifest was issued with; UnknownTemplate when it cannot be rebuilt
     exactly (another form version or generator)."""
-    form = form_for(manifest)
-    form_name = next(n for n in available_forms() if load_form(n) is form)
+    form_name, _form = _form_entry(manifest)
     try:
-        region = get_region(manifest["region_code"])
-        text = _skeleton(
+        key = (
             form_name, manifest["period"], manifest["deadline"], manifest["issued"],
             json.dumps(manifest.get("targets") or {}, sort_keys=True),
             json.dumps(manifest.get("previous") or {"period": None, "values": {}},
                        sort_keys=True),
             json.dumps(manifest.get("contact") or {}, sort_keys=True),
             bool(manifest.get("macros")))
+        return _expected(key, str(manifest["region_code"]),
+                         str(manifest.get("structure_digest")))
+    except UnknownTemplate:
+        raise
     except (KeyError, ValueError, TypeError, CosXlError) as exc:
         raise UnknownTemplate(f"манифест неполон или неверен: {exc}") from exc
-    for mark, value in ((NAME, region.full_name), (CODE, region.code),
-                        (DISTRICT, region.federal_district)):
-        text = text.replace(_inner(mark), _inner(value))
-    if sha256_text(text) != manifest.get("structure_digest"):
-        raise UnknownTemplate("структура, восстановленная по манифесту, не совпадает с "
-                              "подписанной: шаблон сформирован другой версией cos-xl")
-    data = json.loads(text)
-    return Expected(data["sheets"], data["cells"], data["names"], data["vba"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from cos_xl.findings import Finding
 from cos_xl.validate.expected import Expected
@@ -33,6 +34,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
 
+@lru_cache(maxsize=8192)
 def normalise_formula(formula: str) -> str:
     """Case, spaces, ``_xlfn.`` prefixes, ``$`` and sheet-name quotes do not matter; texts in
     quotes stay as they are (they are the Russian messages)."""
@@ -51,6 +53,7 @@ def _code(part: str) -> str:
     return re.sub(r"'([^']+)'!", r"\1!", part)
 
 
+@lru_cache(maxsize=8192)
 def normalise_ref(ref: str) -> str:
     return _code(ref.lstrip("="))
 
@@ -96,8 +99,7 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                                 "Снята защита структуры книги (листы можно переименовать)."))
 
     validated = {name: _validated(sheet) for name, sheet in sheets.items()}
-    for address, kind, content in expected.cells:
-        sheet_name, cell_ref = address.rsplit("!", 1)
+    for sheet_name, cell_ref, kind, content in expected.records:
         sheet = sheets.get(sheet_name)
         if sheet is None:
             continue  # reported as sheets-changed

@@ -23,7 +23,9 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -277,7 +279,14 @@ def _rich_text(elem: ET.Element, ns: str) -> str:
 
 
 class _Package:
-    def __init__(self, source: Path | str | bytes | bytearray | memoryview) -> None:
+    def __init__(self, source: Path | str | bytes | bytearray | memoryview,
+                 parts: Mapping[str, bytes] | None = None) -> None:
+        self.parts: dict[str, bytes] | None = None
+        if parts is not None:  # already unpacked (and checked) by the safety layer
+            self.zip = None
+            self.parts = {name.lower(): data for name, data in parts.items()}
+            self.members = {name.lower(): name for name in parts}
+            return
         try:
             if isinstance(source, (bytes, bytearray, memoryview)):
                 self.zip = zipfile.ZipFile(io.BytesIO(bytes(source)))
@@ -291,7 +300,8 @@ class _Package:
         self.members = {info.filename.lower(): info.filename for info in self.zip.infolist()}
 
     def close(self) -> None:
-        self.zip.close()
+        if self.zip is not None:
+            self.zip.close()
 
     def has(self, name: str) -> bool:
         return name.lower() in self.members
@@ -300,6 +310,8 @@ class _Package:
         member = self.members.get(name.lower())
         if member is None:
             raise ValueError(f"{name}: part is missing from the package")
+        if self.parts is not None:
+            return self.parts[name.lower()]
         try:
             return self.zip.read(member)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
@@ -321,7 +333,10 @@ class _Package:
             raise ValueError(f"{name}: not well-formed XML: {exc}") from exc
 
     def xml(self, name: str) -> ET.Element:
-        return self.parse(name, self.read_xml_bytes(name))
+        """The parsed part. Small parts (workbook, styles, relationships, content types) recur
+        byte for byte in every return of a round: their trees are cached, and must not be
+        modified."""
+        return _parse_cached(name, self.read_xml_bytes(name))
 
     def rels(self, part: str) -> dict[str, tuple[str, str]]:
         """rId -> (type, resolved part name) of the internal relationships of ``part``."""
@@ -341,6 +356,11 @@ class _Package:
                 raise ValueError(f"{rels_name}: a Relationship without Id or Target")
             out[rid] = (rtype, _resolve(folder, target, rels_name))
         return out
+
+
+@lru_cache(maxsize=128)
+def _parse_cached(name: str, data: bytes) -> ET.Element:
+    return _Package.parse(name, data)
 
 
 def _resolve(folder: str, target: str, where: str) -> str:
@@ -873,7 +893,7 @@ def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
 def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[str],
                 locked_xfs: list[bool], fast: bool = True) -> SheetXml:
     data = pkg.read_xml_bytes(part)
-    root = cells = None
+    cells = rest = None
     start = _plain(data) if fast else None
     if start is not None:
         i = data.find(b"<sheetData", start)
@@ -887,14 +907,28 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
             builder = _Cells(part, strings, locked_xfs)
             if region is not None and _cells_fast(region, builder):
                 cells = builder.finish()
-                root = pkg.parse(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
+                rest = _sheet_rest_cached(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
     if cells is None:
         root = pkg.parse(part, data)
         builder = _Cells(part, strings, locked_xfs)
         _cells_tree(root, _ns(root), builder)
         cells = builder.finish()
-    ns = _ns(root)
+        rest = _sheet_rest(root, part)
+    protected, protection, validations, merged, kind = rest
+    return SheetXml(name=name, state=state, cells=cells, protected=protected,
+                    protection=dict(protection), data_validations=[dict(v) for v in validations],
+                    merged=list(merged), part=part, kind=kind)
 
+
+@lru_cache(maxsize=256)
+def _sheet_rest_cached(part: str, data: bytes) -> tuple:
+    """What a sheet says besides its cells; the same bytes recur in every return of a round."""
+    return _sheet_rest(_Package.parse(part, data), part)
+
+
+def _sheet_rest(root: ET.Element, part: str = "") -> tuple:
+    """(protected, protection attributes, data validations, merged ranges, root kind)."""
+    ns = _ns(root)
     prot_elem = root.find(ns + "sheetProtection")
     protection = dict(prot_elem.attrib) if prot_elem is not None else {}
     protected = prot_elem is not None and xml_bool(protection.get("sheet"))
@@ -931,19 +965,18 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
                 elif sub_local == "sqref":
                     item["sqref"] = sub.text
             validations.append(item)
-
-    return SheetXml(name=name, state=state, cells=cells, protected=protected,
-                    protection=protection, data_validations=validations, merged=merged,
-                    part=part, kind=_local(root.tag))
+    return protected, protection, validations, merged, _local(root.tag)
 
 
-def read_package(path_or_bytes: Path | str | bytes, *, fast: bool = True) -> PackageXml:
+def read_package(path_or_bytes: Path | str | bytes, *, fast: bool = True,
+                 parts: Mapping[str, bytes] | None = None) -> PackageXml:
     """Read the locked structure of an .xlsx/.xlsm package (a path or its bytes).
 
-    ``fast=False`` parses every part with ElementTree only (the reference the fast scanner is
-    tested against); the result is the same.
+    ``parts``: the package's parts already unpacked (name -> bytes), as the safety layer gives
+    them; then the file is not opened again. ``fast=False`` parses every part with ElementTree
+    only (the reference the fast scanner is tested against); the result is the same.
     """
-    pkg = _Package(path_or_bytes)
+    pkg = _Package(path_or_bytes, parts)
     try:
         return _read(pkg, fast)
     finally:

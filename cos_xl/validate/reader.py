@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from xlsxwriter.utility import xl_cell_to_rowcol
@@ -38,6 +39,7 @@ class Returned:
     cached: dict[str, object] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
 def split_address(address: str) -> tuple[str, int, int]:
     """``Данные!D7`` -> (sheet, row index, column index), 0-based."""
     sheet, cell = address.rsplit("!", 1)
@@ -47,9 +49,14 @@ def split_address(address: str) -> tuple[str, int, int]:
     return sheet.strip("'"), row, col
 
 
+@lru_cache(maxsize=4096)
+def _cell_ref(address: str) -> tuple[str, str]:
+    sheet_name, _row, _col = split_address(address)
+    return sheet_name, address.rsplit("!", 1)[1].replace("$", "").upper()
+
+
 def _value(package: PackageXml, address: str) -> object:
-    sheet_name, row, col = split_address(address)
-    cell_ref = address.rsplit("!", 1)[1].replace("$", "").upper()
+    sheet_name, cell_ref = _cell_ref(address)
     for sheet in package.sheets:
         if sheet.name == sheet_name:
             cell = sheet.cells.get(cell_ref)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -16,13 +16,13 @@ from cos_xl.periods import Period
 from cos_xl.signing import SigningKey, verify
 from cos_xl.spec import Form
 from cos_xl.template.builder import sha256_text, vba_project
-from cos_xl.vba.wrappers import normalised_source
 from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
 from cos_xl.validate.integrity import integrity_findings
 from cos_xl.validate.ooxml import read_package
 from cos_xl.validate.reader import ReadError, returned_from_package
 from cos_xl.validate.safety import SafetyLimits, inspect_file
 from cos_xl.validate.values import value_findings
+from cos_xl.vba.wrappers import normalised_source
 
 Verdict = Literal["PASS", "PASS_WITH_WARNINGS", "FAIL"]
 
@@ -45,6 +45,11 @@ class FileResult:
     period: str | None = None
     form_version: str | None = None
     seconds: float = 0.0
+    # What the file says, once its manifest is trusted: input values by id (as read, so a text
+    # stays a text), explanations by rule instance id, and the signed manifest itself.
+    values: dict[str, object] = field(default_factory=dict)
+    explanations: dict[str, str] = field(default_factory=dict)
+    manifest: dict | None = None
 
 
 def verdict_of(findings: list[Finding]) -> Verdict:
@@ -97,7 +102,7 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
         return done(list(safety.findings))
     findings = list(safety.findings)
     try:
-        package = read_package(Path(path))
+        package = read_package(Path(path), parts=safety.parts)
         returned = returned_from_package(Path(path), package)
     except (ReadError, ValueError) as exc:
         return done(findings + [Finding("workbook-unreadable", "error", str(exc))])
@@ -125,6 +130,9 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     findings += integrity_findings(package, expected, manifest,
                                    _vba_digests(package.vba_project, sorted(expected.vba)))
     findings += value_findings(form, returned, _previous_for(manifest, previous))
+    result.values = dict(returned.values)
+    result.explanations = dict(returned.explanations)
+    result.manifest = manifest
     return done(findings)
 
 

@@ -59,6 +59,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -126,6 +127,9 @@ class SafetyReport:
     kind: Kind
     size: int
     findings: list[Finding] = field(default_factory=list)
+    # The unpacked parts of a ZIP package (name -> bytes), kept when every part was unpacked and
+    # checked, so that the reader need not unpack them a second time; None otherwise.
+    parts: dict[str, bytes] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -154,6 +158,7 @@ def _size(n: int) -> str:
     return f"{n} байт"
 
 
+@lru_cache(maxsize=1024)
 def _shown(name: str, limit: int = 120) -> str:
     """A name from the file as it may appear in a message: control characters escaped, cut."""
     text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name[:limit])
@@ -509,6 +514,7 @@ class _ZipCheck:
         self.limits = limits
         self.findings = findings
         self.collected: dict[str, bytes] = {}  # [Content_Types].xml and mimetype, first 1 MiB
+        self.parts: dict[str, bytes] | None = {}  # every part unpacked, while all unpack
         self.starts: dict[int, int] = {}  # id(ZipInfo) -> offset of its data (ZipInfo has slots)
 
     def add(self, code: str, message: str, value: object = None) -> None:
@@ -566,6 +572,10 @@ class _ZipCheck:
             for info in infos:
                 if id(info) not in skip:
                     self.scan_entry(info)
+                else:
+                    self.parts = None
+        if self.findings:
+            self.parts = None  # keep only what a clean package gives the reader
         return self.kind(names)
 
     def check_entries(self, infos: list[zipfile.ZipInfo]) -> set[int]:
@@ -707,10 +717,13 @@ class _ZipCheck:
         doctype = False
         collect = name in ("[Content_Types].xml", "mimetype")
         collected = bytearray()
+        pieces: list[bytes] | None = [] if self.parts is not None else None
         try:
             for piece in _inflate(self.f, start, info.compress_size, info.compress_type,
                                   declared):
                 produced += len(piece)
+                if pieces is not None:
+                    pieces.append(piece)
                 if produced > declared:
                     self.add("zip-size-mismatch",
                              f"{_REJECTED}Часть «{label}» распаковывается в больший объём, чем "
@@ -734,6 +747,8 @@ class _ZipCheck:
             return
         if collect:
             self.collected[name] = bytes(collected)
+        if pieces is not None and self.parts is not None:
+            self.parts[name] = b"".join(pieces)
         if doctype:
             self.add("xml-doctype",
                      f"{_REJECTED}XML-часть «{label}» содержит объявление <!DOCTYPE> или "
@@ -891,15 +906,28 @@ def inspect_file(path: Path, limits: SafetyLimits = SafetyLimits()) -> SafetyRep
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            kind = _inspect_open(f, size, path, limits, findings)
+            kind, parts = _inspect_open(f, size, path, limits, findings)
     except OSError as exc:
         return _unreadable(path, exc.strerror or str(exc))
     if kind not in ("empty", "unknown", "zip-other"):
         _check_extension(path, kind, findings)
-    return SafetyReport(path, kind, size, findings)
+    return SafetyReport(path, kind, size, findings, parts)
 
 
 def _inspect_open(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
+                  findings: list[Finding]) -> tuple[Kind, dict[str, bytes] | None]:
+    """The kind of file, and the unpacked parts of a clean ZIP package (else None)."""
+    if size > 0 and size <= limits.max_file_size:
+        f.seek(0)
+        if f.read(4).startswith(_ZIP_MAGICS):
+            f.seek(0)
+            check = _ZipCheck(f, size, limits, findings)
+            return check.run(), check.parts
+        f.seek(0)
+    return _inspect_head(f, size, path, limits, findings), None
+
+
+def _inspect_head(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
                   findings: list[Finding]) -> Kind:
     if size == 0:
         findings.append(_finding(
