@@ -302,3 +302,21 @@ def test_whole_hostile_corpus_fails_through_the_validator(tmp_path):
         assert result.verdict == "FAIL", case
         assert code in {f.code for f in result.findings}, case
     assert len(CORPUS) + len(TAMPER) + len(MORE_TAMPER) >= 40
+
+
+def test_many_files_in_worker_processes_give_the_same_results(tmp_path):
+    from cos_xl.validate.run import default_workers, validate_files
+
+    paths = []
+    for code in ("77", "50", "01", "16", "66"):
+        path, _ = write(tmp_path, f"cos_2020Q3_{code}.xlsm", region=code)
+        paths.append(path)
+    paths.append(tmp_path / "missing.xlsm")
+    alone = list(validate_files(paths, DEV_KEY, workers=1, allow_dev_key=True))
+    forked = list(validate_files(paths, DEV_KEY, workers=2, allow_dev_key=True))
+    assert [r.path for r in forked] == paths
+    assert [(r.verdict, r.region_code, r.findings) for r in forked] == \
+        [(r.verdict, r.region_code, r.findings) for r in alone]
+    assert [r.region_code for r in alone[:5]] == ["77", "50", "01", "16", "66"]
+    assert alone[-1].findings[0].code == "file-unreadable"
+    assert default_workers(85) == 1 and default_workers(40_000) >= 1

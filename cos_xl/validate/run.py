@@ -4,8 +4,11 @@ order, each stage only when the file got through the one before. A verdict and f
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -145,3 +148,46 @@ def _previous_for(manifest: dict, previous: Mapping[str, Mapping] | None
         Period.parse(entry["period"]).year == Period.parse(manifest["period"]).year)
     return {k: float(v) for k, v in (entry.get("values") or {}).items() if v is not None}, \
         same_year
+
+
+# -- many files ---------------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(key: SigningKey, options: dict) -> None:
+    _WORKER["key"], _WORKER["options"] = key, options
+
+
+def _validate_in_worker(path: Path) -> FileResult:
+    return validate_file(path, _WORKER["key"], **_WORKER["options"])
+
+
+def default_workers(count: int) -> int:
+    """Worker processes for ``count`` files: one process for a round's few dozen files (a
+    worker's start costs more than it saves), up to every core for thousands."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return max(1, min(cores, count // 200))
+
+
+def validate_files(paths: Sequence[Path], key: SigningKey, *, workers: int | None = None,
+                   limits: SafetyLimits | None = None,
+                   previous: Mapping[str, Mapping] | None = None,
+                   allow_dev_key: bool = False) -> Iterator[FileResult]:
+    """``validate_file`` over many files, in their order, in ``workers`` processes (default:
+    ``default_workers``). The first file is validated here, so that the workers, forked
+    after it, start with the period's structure already rebuilt."""
+    paths = [Path(p) for p in paths]
+    options = {"limits": limits, "previous": previous, "allow_dev_key": allow_dev_key}
+    workers = default_workers(len(paths)) if workers is None else max(1, workers)
+    if workers == 1 or len(paths) < 2 or "fork" not in mp.get_all_start_methods():
+        for path in paths:
+            yield validate_file(path, key, **options)
+        return
+    yield validate_file(paths[0], key, **options)
+    context = mp.get_context("fork")
+    chunk = max(1, min(64, len(paths) // (workers * 8)))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(key, options)) as pool:
+        yield from pool.map(_validate_in_worker, paths[1:], chunksize=chunk)
