@@ -12,17 +12,17 @@ $(PYTHON):
 install: $(PYTHON)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[test]'
 
-# The main job on built-in defaults: until `cos-xl demo` exists, the workbooks of a sample
-# period for every region, signed with the development key.
+# The main job on built-in defaults: a whole reporting round (2020Q3, 85 regions) on synthetic
+# data, signed with the development key: templates, returns, ledger, status, national report.
 demo: install
-	$(PYTHON) -m cos_xl.cli generate --period 2020Q3 --out $(OUT)/2020Q3 --dev-key
+	$(PYTHON) -m cos_xl.cli demo --out $(OUT)
 
 test: install
 	$(PYTHON) -m pytest -q
 
+# Every stage at 85 regions, 2,500 and 40,000 workbooks, against naive baselines (long).
 bench: install
-	$(PYTHON) bench/generate.py
-	$(PYTHON) bench/validate.py
+	$(PYTHON) bench/run.py
 
 golden: install
 	COS_XL_UPDATE_GOLDEN=1 $(PYTHON) -m pytest -q tests/test_golden.py

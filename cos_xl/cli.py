@@ -66,6 +66,10 @@ def generate(
         "--dev-key", help="Sign with the development key (never for a real campaign).")] = False,
     no_macros: Annotated[bool, typer.Option(
         "--no-macros", help="Write .xlsx without VBA (same cells; no COS_* functions).")] = False,
+    previous_from: Annotated[Optional[str], typer.Option(
+        "--previous-from", metavar="DB_URL",
+        help="Ledger whose latest accepted figures of the previous period are prefilled.")
+    ] = None,
 ) -> None:
     """Generate one locked input workbook per region for a period (.xlsm by default)."""
     try:
@@ -73,6 +77,7 @@ def generate(
         campaign = load_campaign(config)
         parsed = Period.parse(period)
         selected = select_regions(_parse_regions(regions), parsed.year, parsed.quarter)
+        previous = _previous_from_ledger(previous_from, parsed) if previous_from else None
         if key.dev:
             console.print("[yellow]Внимание: шаблоны подписаны ключом разработчика "
                           "(development key) — не для рассылки регионам.[/]")
@@ -82,7 +87,7 @@ def generate(
             task = progress.add_task("", total=len(selected), period=str(parsed))
             result = generate_round(
                 parsed, out, key, campaign=campaign, regions=[r.code for r in selected],
-                macros=not no_macros,
+                macros=not no_macros, previous=previous,
                 on_progress=lambda region, _path: progress.update(
                     task, advance=1, description=region.code),
             )
@@ -91,6 +96,12 @@ def generate(
     per = result.seconds / max(len(result.paths), 1) * 1000
     console.print(f"Готово: {len(result.paths)} книг(и) за {result.seconds:.2f} с "
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
+
+
+def _previous_from_ledger(db: str, period: Period) -> dict:
+    from cos_xl.ledger import open_ledger
+    with open_ledger(db) as ledger:
+        return ledger.previous_figures(period.previous())
 
 
 def _load_previous(path: Path) -> dict:
@@ -136,6 +147,9 @@ def validate(
     previous: Annotated[Optional[Path], typer.Option(
         help='JSON of previous accepted figures: {"77": {"period": "2020Q2", "values": '
              '{"E4.03": 41.5}}}; overrides those prefilled in the templates.')] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Worker processes (default: 1 for a round's files, every core for thousands).")
+    ] = None,
 ) -> None:
     """Validate returned workbooks: PASS, PASS_WITH_WARNINGS or FAIL per file (exit 1 if any
     fails)."""
@@ -143,7 +157,7 @@ def validate(
 
     from cos_xl.validate.report import annotate as annotate_file
     from cos_xl.validate.report import print_table, to_json, write_xlsx_report
-    from cos_xl.validate.run import validate_file
+    from cos_xl.validate.run import validate_files
 
     if output_format not in ("text", "json", "xlsx"):
         raise _fail(CosXlError(f"--format: ожидается text, json или xlsx, а не {output_format!r}"))
@@ -160,12 +174,12 @@ def validate(
                   TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
                   transient=True) as progress:
         task = progress.add_task("", total=len(files))
-        for path in files:
-            results.append(validate_file(path, key, allow_dev_key=dev_key,
-                                         previous=previous_figures))
+        for result in validate_files(files, key, workers=workers, allow_dev_key=dev_key,
+                                     previous=previous_figures):
+            results.append(result)
             if annotate is not None:
-                annotate_file(results[-1], annotate)
-            progress.update(task, advance=1, description=path.name)
+                annotate_file(result, annotate)
+            progress.update(task, advance=1, description=result.path.name)
     if output_format == "json":
         typer.echo(jsonlib.dumps(to_json(results), ensure_ascii=False, indent=1))
     elif output_format == "xlsx":
@@ -213,6 +227,155 @@ def udf_selftest(
         raise _fail(ValueError(f"{out}: нужен файл .xlsm (the self-test carries macros)"))
     write_atomically(out, build_selftest())
     console.print(f"Записан {out}: откройте его в Excel и посмотрите столбец «Итог».")
+
+
+_DB_HELP = ("Ledger: a SQLite file (default ./cos-xl.sqlite), sqlite:///FILE or "
+            "postgresql://USER:PASSWORD@HOST/DB (else env COS_XL_DB).")
+
+
+@app.command()
+def intake(
+    paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    key_file: Annotated[Optional[Path], typer.Option(
+        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+    dev_key: Annotated[bool, typer.Option(
+        "--dev-key", help="Accept templates signed with the development key.")] = False,
+) -> None:
+    """Validate returned workbooks and record each as a new version in the ledger (exit 1 if
+    any is not accepted)."""
+    from cos_xl.ledger import open_ledger
+    from cos_xl.ledger.report import print_intake
+
+    try:
+        key = resolve_key(key_file, dev_key)
+        files = _returned_files(paths)
+        if not files:
+            raise CosXlError("Нет файлов для приёма (no files found)")
+        ledger = open_ledger(db)
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    with ledger, Progress(TextColumn("[bold]Приём"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), TextColumn("{task.description}"),
+                          console=console, transient=True) as progress:
+        task = progress.add_task("", total=len(files))
+        try:
+            outcomes = ledger.intake(files, key, allow_dev_key=dev_key, on_outcome=lambda o:
+                                     progress.update(task, advance=1, description=o.path.name))
+        except CosXlError as exc:
+            raise _fail(exc) from exc
+    print_intake(outcomes, Console())
+    if not all(o.accepted for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="text (table) or json (one document on stdout).")] = "text",
+    config: Annotated[Optional[Path], typer.Option(
+        help="Campaign configuration (TOML): the deadline.")] = None,
+) -> None:
+    """Where each region of a period stands: not received, rejected, accepted; overdue."""
+    import json as jsonlib
+
+    from cos_xl.ledger import open_ledger
+    from cos_xl.ledger.report import print_status
+    from cos_xl.ledger.status import to_json
+
+    if output_format not in ("text", "json"):
+        raise _fail(CosXlError(f"--format: ожидается text или json, а не {output_format!r}"))
+    try:
+        campaign = load_campaign(config)
+        parsed = Period.parse(period)
+        with open_ledger(db) as ledger:
+            now = ledger.clock()
+            rows = ledger.status(parsed, campaign, now=now)
+            unattributed = ledger.unattributed_count()
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    if output_format == "json":
+        typer.echo(jsonlib.dumps(to_json(parsed, rows, campaign, unattributed=unattributed,
+                                         now=now), ensure_ascii=False, indent=1))
+    else:
+        print_status(rows, str(parsed), campaign.deadline(parsed), Console(), unattributed)
+
+
+@app.command()
+def consolidate(
+    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
+    out: Annotated[Path, typer.Option(help="National workbook (.xlsx) to write.")],
+    db: Annotated[Optional[str], typer.Option(
+        help="Ledger: a URL (postgresql://…) or an SQLite file (default ./cos-xl.sqlite).")
+    ] = None,
+    json_path: Annotated[Optional[Path], typer.Option(
+        "--json", help="Also write the figures as JSON (schema cos-xl/national/1).")] = None,
+    csv_path: Annotated[Optional[Path], typer.Option(
+        "--csv", help="Also write the figures as CSV (safe against formula injection).")
+    ] = None,
+    config: Annotated[Optional[Path], typer.Option(
+        help="Campaign configuration (TOML): targets and form of the period.")] = None,
+) -> None:
+    """National report from the latest accepted submission of each region."""
+    from cos_xl.consolidate import consolidate_period, write_csv, write_json, write_xlsx
+    from cos_xl.consolidate.console import print_national
+    from cos_xl.consolidate.ledger_inputs import consolidation_inputs
+    from cos_xl.ledger import open_ledger
+    from cos_xl.spec import load_form
+
+    try:
+        campaign = load_campaign(config)
+        parsed = Period.parse(period)
+        with open_ledger(db) as ledger:
+            accepted, rejected = consolidation_inputs(ledger, parsed)
+        report = consolidate_period(load_form(campaign.form_for(parsed)), campaign, parsed,
+                                    accepted, rejected)
+        write_xlsx(report, out)
+        if json_path is not None:
+            write_json(report, json_path)
+        if csv_path is not None:
+            write_csv(report, csv_path)
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    print_national(report, Console(width=max(Console().width, 110)))
+    for path in (out, json_path, csv_path):
+        if path is not None:
+            console.print(f"Записано: {path}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for everything the round writes.")] = Path(
+        "demo-out"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data and mistakes.")] = 0,
+    period: Annotated[str, typer.Option(help="Reporting period.")] = "2020Q3",
+    through_libreoffice: Annotated[bool, typer.Option(
+        "--through-libreoffice", help="Regions fill and save their files in LibreOffice "
+        "headless (slower; needs libreoffice-calc-nogui and python3-uno).")] = False,
+) -> None:
+    """A whole reporting round on built-in synthetic data: generate, fill (with typical
+    mistakes), intake, status, national report."""
+    from cos_xl.consolidate.console import print_national
+    from cos_xl.demo.round import run_demo
+    from cos_xl.demo.sample import SYNTHETIC_NOTE
+    from cos_xl.ledger.report import print_status
+
+    out_console = Console(width=max(Console().width, 110))
+    out_console.print(f"[bold]Демонстрация: отчётный раунд {period}[/]. {SYNTHETIC_NOTE}")
+    try:
+        result = run_demo(out, seed=seed, period=period,
+                          through_libreoffice=through_libreoffice,
+                          step=lambda text: out_console.print(f"• {text}"))
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    print_status(result.status, period, result.plan.deadline, out_console)
+    print_national(result.report, out_console)
+    total = sum(result.seconds.values())
+    out_console.print(f"[bold]Готово за {total:.1f} с.[/] Файлы:")
+    for label, path in result.paths.items():
+        out_console.print(f"  {label}: {path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,233 @@
+"""Intake: validate each returned file and record it in the ledger, one transaction per file.
+
+Region, period and form version come from the signed manifest, never from the file name. A file
+whose manifest cannot be trusted is still recorded (bytes kept, verdict FAIL) as unattributed.
+The period-to-period rules get each region's latest accepted figures of the previous period from
+the ledger itself; the file name's period (``cos_2020Q3_77.xlsm``) or that of the file before is
+used as a guess to fetch them before validating, and a file of another period is validated again
+with the right ones, so the guess only saves time. Bytes already stored under a region are
+recognised by their digest without validating them again: the verdict they got then stands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cos_xl.findings import Finding
+from cos_xl.ledger.records import Received, Recorded
+from cos_xl.ledger.store import Ledger
+from cos_xl.periods import Period, PeriodError
+from cos_xl.signing import SigningKey
+from cos_xl.submission import ACCEPTED, Verdict
+from cos_xl.validate.run import FileResult, validate_file
+from cos_xl.validate.safety import SafetyLimits
+
+OutcomeStatus = Literal["new", "duplicate", "error"]
+VERDICT_RU = {"PASS": "принят", "PASS_WITH_WARNINGS": "принят с предупреждениями",
+              "FAIL": "отклонён"}
+_PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4}[Qq][1-4])(?!\d)")
+_REGION = re.compile(r"^\d{2}$")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    """What became of one file. ``status`` is "new" (stored as a new version or as an
+    unattributed file), "duplicate" (the same bytes were already stored; ``version`` is theirs)
+    or "error" (the file could not be read and is not in the ledger)."""
+
+    path: Path
+    status: OutcomeStatus
+    verdict: Verdict
+    message: str  # Russian, for the summary table
+    region_code: str | None = None
+    period: str | None = None
+    version: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    findings: tuple[Finding, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "error" and self.verdict in ACCEPTED
+
+    @property
+    def stored(self) -> bool:
+        return self.status != "error"
+
+
+@dataclass(frozen=True)
+class _Read:
+    sha256: str
+    size: int
+    data: bytes | None
+    stamp: tuple[int, int]  # size and mtime when read: a file changed meanwhile is not taken
+
+
+def _read(path: Path, keep_up_to: int) -> _Read:
+    """Digest of the whole file; its bytes only up to the validator's size limit."""
+    digest = hashlib.sha256()
+    chunks: list[bytes] | None = []
+    size = 0
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if chunks is not None:
+                chunks.append(chunk)
+                if size > keep_up_to:
+                    chunks = None
+    data = b"".join(chunks) if chunks is not None else None
+    return _Read(digest.hexdigest(), size, data, (stat.st_size, stat.st_mtime_ns))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _period_in_name(name: str) -> Period | None:
+    match = _PERIOD_IN_NAME.search(name)
+    try:
+        return Period.parse(match.group(1)) if match else None
+    except PeriodError:
+        return None
+
+
+def _attribution(result: FileResult) -> tuple[str, str, str, str] | None:
+    """(region, period, form id, form version) when the manifest's signature held, else None."""
+    if result.manifest is not None:
+        m = result.manifest
+        region, period = str(m.get("region_code")), str(m.get("period"))
+        form_id, form_version = str(m.get("form_id") or ""), str(m.get("form_version") or "")
+    elif any(f.code == "template-unknown" for f in result.findings):
+        # Signed by us, but a form this version does not know: whose it is, is still certain.
+        region, period = str(result.region_code), str(result.period)
+        form_id, form_version = "", str(result.form_version or "")
+    else:
+        return None
+    if not _REGION.match(region) or _period_in_name(period) is None:
+        return None
+    return region, str(Period.parse(period)), form_id, form_version
+
+
+def _claim(value: object) -> str | None:
+    """What an untrusted manifest says, as printable text (it may hold anything)."""
+    return None if value is None else "".join(ch for ch in str(value) if ch.isprintable())[:64]
+
+
+def _message(recorded: Recorded, attributed: bool) -> str:
+    if recorded.outcome == "duplicate":
+        return (f"уже получен, версия {recorded.version}" if attributed
+                else "уже получен (не опознан)")
+    if not attributed:
+        return "не опознан (сохранён без субъекта и периода)"
+    return f"{VERDICT_RU[recorded.verdict]}, версия {recorded.version}"
+
+
+class _PreviousFigures:
+    """The ``previous`` mappings by period, fetched once per intake run; those of a period
+    are fetched again after this run accepts a submission of it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.by_period: dict[str, dict[str, dict]] = {}
+
+    def __call__(self, period: Period) -> Mapping[str, Mapping]:
+        key = str(period.previous())
+        if key not in self.by_period:
+            self.by_period[key] = self.ledger.previous_for_validation(period)
+        return self.by_period[key]
+
+    def accepted(self, period: str) -> None:
+        self.by_period.pop(period, None)
+
+
+def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
+           allow_dev_key: bool = False, limits: SafetyLimits | None = None,
+           on_outcome: Callable[[IntakeOutcome], None] | None = None) -> list[IntakeOutcome]:
+    """Validate and record each file; one outcome per file, in order. A file is in the ledger
+    once its outcome is reported (each file is committed before the next is read)."""
+    limits = limits or SafetyLimits()
+    previous = _PreviousFigures(ledger)
+    guess: Period | None = None
+    outcomes = []
+    for path in paths:
+        path = Path(path)
+        outcome = _take(ledger, path, key, allow_dev_key, limits, previous, guess)
+        if outcome.period is not None:
+            guess = Period.parse(outcome.period)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return outcomes
+
+
+def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
+          limits: SafetyLimits, previous: _PreviousFigures,
+          guess: Period | None) -> IntakeOutcome:
+    started = time.perf_counter()
+
+    def error(message: str) -> IntakeOutcome:
+        return IntakeOutcome(path, "error", "FAIL", message,
+                             seconds=time.perf_counter() - started)
+
+    try:
+        read = _read(path, limits.max_file_size)
+    except OSError as exc:
+        return error(f"не удалось прочитать файл: {exc.strerror or exc}")
+    known = ledger.find(read.sha256)
+    if known is not None:  # the same bytes again: nothing to validate
+        recorded = ledger.record(Received(
+            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            received_at=ledger.clock(), verdict=known.verdict, region_code=known.region_code,
+            period=known.period, form_id=known.form_id, form_version=known.form_version))
+        return IntakeOutcome(path, recorded.outcome, recorded.verdict,
+                             _message(recorded, True), known.region_code, known.period,
+                             recorded.version, read.sha256, read.size, known.findings,
+                             time.perf_counter() - started)
+
+    guess = _period_in_name(path.name) or guess
+    result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
+                           previous=previous(guess) if guess else None)
+    attribution = _attribution(result)
+    if attribution is not None and attribution[1] != str(guess):
+        right = previous(Period.parse(attribution[1]))
+        if attribution[0] in right:
+            result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
+                                   previous=right)
+    if _stamp(path) != read.stamp:
+        return error("файл изменился во время приёма: примите его ещё раз")
+
+    if attribution is None:
+        item = Received(
+            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            received_at=ledger.clock(), verdict="FAIL", findings=tuple(result.findings),
+            claimed_region_code=_claim(result.region_code), claimed_period=_claim(result.period))
+    else:
+        region, period, form_id, form_version = attribution
+        item = Received(
+            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            received_at=ledger.clock(), verdict=result.verdict, region_code=region,
+            period=period, form_id=form_id, form_version=form_version,
+            findings=tuple(result.findings), values=result.values,
+            explanations=result.explanations)
+    recorded = ledger.record(item)
+    if recorded.outcome == "new" and recorded.verdict in ACCEPTED:
+        previous.accepted(item.period)
+    return IntakeOutcome(path, recorded.outcome, recorded.verdict,
+                         _message(recorded, item.attributed), item.region_code, item.period,
+                         recorded.version, read.sha256, read.size, item.findings,
+                         time.perf_counter() - started)

@@ -1,0 +1,93 @@
+"""The ledger's tables (SQLAlchemy Core). The migrations in ``migrations/versions`` create the
+same schema; a test compares the two.
+
+* ``blobs``: the original bytes of every distinct file, once per SHA-256.
+* ``submissions``: one row per stored version. A file whose manifest cannot be trusted (not a
+  workbook, no manifest, a forged signature) is kept too, with ``region_code``, ``period`` and
+  ``version`` NULL — "unattributed" — and verdict FAIL; what its manifest claims, if anything, is
+  kept in ``claimed_region_code`` / ``claimed_period`` for the person who sorts it out.
+* ``receipts``: every time a file came in, including identical bytes sent again.
+
+Uniqueness does the bookkeeping: one version number per region and period, and the same bytes
+only once per region and period (once among the unattributed files).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    # NULL only for a file over the validator's size limit: its digest and size are kept.
+    Column("data", LargeBinary, nullable=True),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", String(2), nullable=True),
+    Column("period", String(6), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("form_id", String(64), nullable=False),
+    Column("form_version", String(32), nullable=False),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("findings", JSON, nullable=False),
+    Column("input_values", JSON, nullable=False),
+    Column("explanations", JSON, nullable=False),
+    Column("claimed_region_code", String(64), nullable=True),
+    Column("claimed_period", String(64), nullable=True),
+    Column("tool_version", String(32), nullable=False),
+    UniqueConstraint("region_code", "period", "version"),
+    UniqueConstraint("region_code", "period", "sha256"),
+    CheckConstraint("verdict IN ('PASS', 'PASS_WITH_WARNINGS', 'FAIL')", name="verdict"),
+    CheckConstraint(
+        "(region_code IS NULL AND period IS NULL AND version IS NULL AND verdict = 'FAIL') OR "
+        "(region_code IS NOT NULL AND period IS NOT NULL AND version >= 1)",
+        name="attribution"),
+    Index(None, "period"),
+    Index("ix_submissions_unattributed_sha256", "sha256", unique=True,
+          sqlite_where=text("region_code IS NULL"),
+          postgresql_where=text("region_code IS NULL")),
+)
+
+receipts = Table(
+    "receipts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    CheckConstraint("outcome IN ('new', 'duplicate')", name="outcome"),
+    Index(None, "submission_id"),
+)

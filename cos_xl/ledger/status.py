@@ -1,0 +1,127 @@
+"""Where each region of a period stands: not received, rejected, accepted (with warnings).
+
+* The state follows the version that counts — the latest accepted one — so a region whose latest
+  version was rejected after an accepted one stays accepted (consolidation uses that version),
+  and the row says a later version was rejected. "rejected" means nothing accepted yet.
+* Overdue: no accepted version received by the end of the deadline day, Moscow time (UTC+3,
+  the federal deadline), once that moment has passed or an accepted version came in late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from cos_xl.campaign import Campaign
+from cos_xl.ledger.store import Ledger
+from cos_xl.periods import Period
+from cos_xl.regions import regions_for_period
+from cos_xl.submission import ACCEPTED
+
+MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
+State = Literal["not_received", "rejected", "accepted_with_warnings", "accepted"]
+STATE_RU: dict[str, str] = {
+    "not_received": "не получен",
+    "rejected": "отклонён",
+    "accepted_with_warnings": "принят с предупреждениями",
+    "accepted": "принят",
+}
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    region_code: str
+    region_name: str
+    state: State
+    versions: int  # how many versions were stored
+    latest_version: int | None  # the newest version received, whatever its verdict
+    latest_verdict: str | None
+    latest_received_at: dt.datetime | None
+    counted_version: int | None  # the latest accepted version: the one consolidation uses
+    overdue: bool
+
+    @property
+    def state_ru(self) -> str:
+        return STATE_RU[self.state]
+
+    @property
+    def later_rejected(self) -> bool:
+        """An accepted version counts, but a newer version was rejected."""
+        return self.counted_version is not None and self.latest_version != self.counted_version
+
+    def note_ru(self) -> str:
+        if self.later_rejected:
+            return (f"версия {self.latest_version} отклонена, учитывается версия "
+                    f"{self.counted_version}")
+        return ""
+
+
+def deadline_moment(period: Period, campaign: Campaign) -> dt.datetime:
+    """The end of the deadline day, Moscow time, as an aware datetime."""
+    day = campaign.deadline(period) + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=MOSCOW)
+
+
+def status(ledger: Ledger, period: Period | str, campaign: Campaign | None = None, *,
+           now: dt.datetime | None = None) -> list[StatusRow]:
+    """One row per region that reports in the period, in code order."""
+    period = Period.parse(period)
+    campaign = campaign or Campaign()
+    now = now or ledger.clock()
+    deadline = deadline_moment(period, campaign)
+    by_region: dict[str, list[tuple[int, str, dt.datetime]]] = {}
+    for region, version, verdict, received_at in ledger.overview(period):
+        by_region.setdefault(region, []).append((version, verdict, received_at))
+    rows = []
+    for region in regions_for_period(period.year, period.quarter):
+        versions = sorted(by_region.get(region.code, []))
+        accepted = [v for v in versions if v[1] in ACCEPTED]
+        latest = versions[-1] if versions else None
+        counted = accepted[-1] if accepted else None
+        if counted is not None:
+            state = "accepted" if counted[1] == "PASS" else "accepted_with_warnings"
+        else:
+            state = "rejected" if versions else "not_received"
+        on_time = any(received_at < deadline for _, _, received_at in accepted)
+        overdue = not on_time and (bool(accepted) or now >= deadline)
+        rows.append(StatusRow(
+            region_code=region.code, region_name=region.name, state=state,
+            versions=len(versions), latest_version=latest[0] if latest else None,
+            latest_verdict=latest[1] if latest else None,
+            latest_received_at=latest[2] if latest else None,
+            counted_version=counted[0] if counted else None, overdue=overdue))
+    return rows
+
+
+def summary(rows: list[StatusRow]) -> dict[str, int]:
+    """How many regions are in each state, and how many are overdue."""
+    counts = {state: 0 for state in STATE_RU}
+    for row in rows:
+        counts[row.state] += 1
+    counts["overdue"] = sum(row.overdue for row in rows)
+    return counts
+
+
+def to_json(period: Period | str, rows: list[StatusRow], campaign: Campaign | None = None,
+            *, unattributed: int = 0, now: dt.datetime | None = None) -> dict:
+    """The document ``cos-xl status --format json`` prints (schema ``cos-xl/status/1``)."""
+    period = Period.parse(period)
+    campaign = campaign or Campaign()
+
+    def row_json(row: StatusRow) -> dict:
+        data = asdict(row)
+        data["status"] = row.state_ru
+        at = row.latest_received_at
+        data["latest_received_at"] = at.isoformat() if at else None
+        return data
+
+    return {
+        "schema": "cos-xl/status/1",
+        "period": str(period),
+        "deadline": campaign.deadline(period).isoformat(),
+        "as_of": now.isoformat() if now else None,
+        "summary": summary(rows),
+        "unattributed_files": unattributed,
+        "regions": [row_json(row) for row in rows],
+    }

@@ -1,0 +1,261 @@
+"""The ledger: record received files as versions, read submissions back.
+
+A file is recorded in one transaction of its own: the bytes (once per digest), the submission
+with the next version number of its region and period, and a receipt. Identical bytes for the
+same region and period are not stored again: a receipt says they came in once more. Writers of
+one region and period are serialised (SQLite: the database write lock; PostgreSQL: an advisory
+lock), and unique constraints make a lost race an error that is retried, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from cos_xl import __version__
+from cos_xl.core import compute_indicators
+from cos_xl.ledger.db import LedgerError, open_engine, shown, writing
+from cos_xl.ledger.records import (
+    Received,
+    Recorded,
+    UnattributedFile,
+    findings_json,
+    submission_from_row,
+    unattributed_from_row,
+    utc,
+)
+from cos_xl.ledger.schema import blobs, receipts, submissions
+from cos_xl.periods import Period
+from cos_xl.spec import Form
+from cos_xl.submission import ACCEPTED, Submission
+
+if TYPE_CHECKING:
+    from cos_xl.campaign import Campaign
+    from cos_xl.ledger.intake import IntakeOutcome
+    from cos_xl.ledger.status import StatusRow
+    from cos_xl.signing import SigningKey
+    from cos_xl.validate.safety import SafetyLimits
+
+_RETRIES = 8
+S = submissions.c
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@cache
+def _form(form_id: str, form_version: str) -> Form | None:
+    from cos_xl.validate.expected import UnknownTemplate, form_for
+    try:
+        return form_for({"form_id": form_id, "form_version": form_version})
+    except UnknownTemplate:
+        return None
+
+
+def indicator_figures(submission: Submission) -> dict[str, float]:
+    """The indicator values of an accepted submission, by code (empty ones left out)."""
+    form = _form(submission.form_id, submission.form_version)
+    if form is None:
+        return {}
+    return {code: ind.value for code, ind in compute_indicators(form, submission.values).items()
+            if ind.value is not None}
+
+
+class Ledger:
+    """Submissions of every region and period, in a SQLite file or a PostgreSQL database."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = _now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @property
+    def url(self) -> str:
+        return shown(self.engine.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def record(self, item: Received) -> Recorded:
+        """Store one received file (or recognise its bytes) in a transaction of its own."""
+        lock = f"{item.region_code}/{item.period}" if item.attributed else "unattributed"
+        for attempt in range(_RETRIES):
+            try:
+                with writing(self.engine, lock) as conn:
+                    return self._record(conn, item)
+            except (IntegrityError, OperationalError) as exc:
+                # A lost race (unique constraint) or a busy database: try again, a little later.
+                if attempt == _RETRIES - 1:
+                    raise self._error(item, exc) from exc
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            except SQLAlchemyError as exc:
+                raise self._error(item, exc) from exc
+        raise AssertionError("unreachable")
+
+    def _error(self, item: Received, exc: SQLAlchemyError) -> LedgerError:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return LedgerError(f"Не удалось записать {item.filename} в реестр {self.url}: {reason}")
+
+    def _record(self, conn: Connection, item: Received) -> Recorded:
+        same = (and_(S.region_code == item.region_code, S.period == item.period)
+                if item.attributed else S.region_code.is_(None))
+        existing = conn.execute(select(S.id, S.version, S.verdict)
+                                .where(same, S.sha256 == item.sha256)).first()
+        if existing is not None:
+            self._receipt(conn, existing.id, item, "duplicate")
+            return Recorded("duplicate", existing.id, existing.version, existing.verdict)
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(insert(blobs).values(sha256=item.sha256, size=item.size, data=item.data)
+                     .on_conflict_do_nothing(index_elements=["sha256"]))
+        version = None
+        if item.attributed:
+            version = (conn.execute(select(func.max(S.version)).where(same)).scalar() or 0) + 1
+        new_id = conn.execute(submissions.insert().values(
+            region_code=item.region_code, period=item.period, version=version,
+            form_id=item.form_id, form_version=item.form_version, sha256=item.sha256,
+            size=item.size, filename=item.filename, received_at=utc(item.received_at),
+            verdict=item.verdict, findings=findings_json(item.findings),
+            input_values=dict(item.values), explanations=dict(item.explanations),
+            claimed_region_code=item.claimed_region_code, claimed_period=item.claimed_period,
+            tool_version=__version__,
+        )).inserted_primary_key[0]
+        self._receipt(conn, new_id, item, "new")
+        return Recorded("new", new_id, version, item.verdict)
+
+    @staticmethod
+    def _receipt(conn: Connection, submission_id: int, item: Received, outcome: str) -> None:
+        conn.execute(receipts.insert().values(submission_id=submission_id,
+                                              filename=item.filename,
+                                              received_at=utc(item.received_at),
+                                              outcome=outcome))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def find(self, sha256: str) -> Submission | None:
+        """The attributed submission with these bytes, if any (the earliest if several)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(submissions).where(
+                S.sha256 == sha256, S.region_code.is_not(None)).order_by(S.id).limit(1)).first()
+        return submission_from_row(row) if row is not None else None
+
+    def submissions(self, period: Period | str,
+                    region: str | None = None) -> list[Submission]:
+        """Every stored version of the period (of one region if given), by region and version."""
+        query = select(submissions).where(S.period == str(Period.parse(period)))
+        if region is not None:
+            query = query.where(S.region_code == region)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(S.region_code, S.version)).all()
+        return [submission_from_row(row) for row in rows]
+
+    def latest_accepted(self, period: Period | str) -> dict[str, Submission]:
+        """Region code → its latest accepted version (a later rejected version does not
+        replace it), in code order; regions with nothing accepted are absent."""
+        period = str(Period.parse(period))
+        latest = (select(S.region_code, func.max(S.version).label("version"))
+                  .where(S.period == period, S.verdict.in_(ACCEPTED))
+                  .group_by(S.region_code).subquery())
+        query = (select(submissions)
+                 .join(latest, and_(S.region_code == latest.c.region_code,
+                                    S.version == latest.c.version))
+                 .where(S.period == period).order_by(S.region_code))
+        with self.engine.connect() as conn:
+            return {row.region_code: submission_from_row(row) for row in conn.execute(query)}
+
+    def overview(self, period: Period | str) -> list[tuple[str, int, str, dt.datetime]]:
+        """(region, version, verdict, received at) of every version of the period: what the
+        status needs, without the stored values."""
+        query = (select(S.region_code, S.version, S.verdict, S.received_at)
+                 .where(S.period == str(Period.parse(period)))
+                 .order_by(S.region_code, S.version))
+        with self.engine.connect() as conn:
+            return [(r.region_code, r.version, r.verdict, utc(r.received_at))
+                    for r in conn.execute(query)]
+
+    def unattributed(self) -> list[UnattributedFile]:
+        """Files kept although their manifest could not be trusted, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(submissions).where(S.region_code.is_(None))
+                                .order_by(S.id)).all()
+        return [unattributed_from_row(row) for row in rows]
+
+    def unattributed_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(submissions)
+                                .where(S.region_code.is_(None))).scalar()
+
+    def blob(self, sha256: str) -> bytes:
+        """The original bytes of a received file."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(blobs.c.data, blobs.c.size)
+                               .where(blobs.c.sha256 == sha256)).first()
+        if row is None:
+            raise LedgerError(f"В реестре нет файла с SHA-256 {sha256} (no such file)")
+        if row.data is None:
+            raise LedgerError(f"Файл {sha256} ({row.size} байт) превышал предел размера: "
+                              "сохранены только его сумма и размер (bytes not kept)")
+        return bytes(row.data)
+
+    def counts(self) -> Mapping[str, int]:
+        """How many rows each table holds (for checks and tests)."""
+        with self.engine.connect() as conn:
+            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                    for table in (blobs, submissions, receipts)}
+
+    # --- previous period -------------------------------------------------------------------
+
+    def previous_figures(self, period: Period | str
+                         ) -> dict[str, tuple[Period, dict[str, float]]]:
+        """Region → (period, {indicator code: value}) of its latest accepted submission of
+        ``period``: what ``generate(previous=…)`` prefills into the next period's templates."""
+        parsed = Period.parse(period)
+        return {region: (parsed, indicator_figures(sub))
+                for region, sub in self.latest_accepted(parsed).items()}
+
+    def previous_for_validation(self, period: Period | str) -> dict[str, dict]:
+        """The ``previous`` mapping of ``validate_file`` for returns of ``period``: each
+        region's latest accepted figures of the period before."""
+        return {region: {"period": str(prev), "values": values}
+                for region, (prev, values)
+                in self.previous_figures(Period.parse(period).previous()).items()}
+
+    # --- the two jobs, in their own modules ------------------------------------------------
+
+    def intake(self, paths: Iterable[Path], key: SigningKey, *, allow_dev_key: bool = False,
+               limits: SafetyLimits | None = None,
+               on_outcome: Callable[[IntakeOutcome], None] | None = None
+               ) -> list[IntakeOutcome]:
+        """Validate and record files: see :func:`cos_xl.ledger.intake.intake`."""
+        from cos_xl.ledger.intake import intake
+        return intake(self, paths, key, allow_dev_key=allow_dev_key, limits=limits,
+                      on_outcome=on_outcome)
+
+    def status(self, period: Period | str, campaign: Campaign | None = None, *,
+               now: dt.datetime | None = None) -> list[StatusRow]:
+        """One row per region of the period: see :func:`cos_xl.ledger.status.status`."""
+        from cos_xl.ledger.status import status
+        return status(self, period, campaign, now=now)
+
+
+def open_ledger(db: str | None = None, *,
+                clock: Callable[[], dt.datetime] = _now) -> Ledger:
+    """Open (and create or migrate) the ledger at ``db``: a URL, a SQLite file path, or None for
+    ``cos-xl.sqlite`` in the working folder."""
+    return Ledger(open_engine(db), clock)
