@@ -142,7 +142,9 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     reports.mkdir(exist_ok=True)
     write_xlsx_report(results, reports / "validation-report.xlsx")
     annotated = reports / "annotated"
-    written = [p for p in (annotate(r, annotated) for r in results if r.findings) if p]
+    # Sent back to the regions: the files with an error or an unexplained warning.
+    to_return = [r for r in results if any(f.severity != "info" for f in r.findings)]
+    written = [p for p in (annotate(r, annotated) for r in to_return) if p]
     seconds["reports"] = time.perf_counter() - started
     say(f"Отчёт о проверке и {len(written)} книг с замечаниями для регионов → {reports}")
     paths.update({
