@@ -70,7 +70,7 @@ def _inner(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: str,
               previous: str, contact: str, macros: bool) -> str:
     form = load_form(form_name)
@@ -98,7 +98,7 @@ class _Skeleton:
     marked: tuple[int, ...]  # indexes of cells whose content holds a placeholder
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _parsed(*key) -> _Skeleton:
     text = _skeleton(*key)
     data = json.loads(text)
@@ -111,7 +111,7 @@ def _parsed(*key) -> _Skeleton:
                      marked)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=128)
 def _expected(key: tuple, code: str, digest: str) -> Expected:
     skeleton = _parsed(*key)
     region = get_region(code)
