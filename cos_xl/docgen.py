@@ -42,23 +42,34 @@ def codes_table() -> str:
 BLOCKS = {"names": names_table, "codes": codes_table}
 
 
-def render(text: str) -> str:
-    for block, make in BLOCKS.items():
+def render_blocks(text: str, blocks: dict) -> str:
+    """``text`` with each ``<!-- name:start -->…<!-- name:end -->`` block made anew."""
+    for block, make in blocks.items():
         pattern = re.compile(rf"(<!-- {block}:start -->\n)(?:.*?\n)?(<!-- {block}:end -->)", re.S)
         text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
     return text
 
 
-def main() -> int:
-    text = README.read_text(encoding="utf-8")
-    new = render(text)
-    if "--check" in sys.argv:
+def render(text: str) -> str:
+    return render_blocks(text, BLOCKS)
+
+
+def update(path: Path, blocks: dict, command: str, argv: list[str]) -> int:
+    """Rewrite the blocks of ``path``; with ``--check`` in ``argv`` only say whether they are
+    current (exit status 1 when not)."""
+    text = path.read_text(encoding="utf-8")
+    new = render_blocks(text, blocks)
+    if "--check" in argv:
         if new != text:
-            print("README.md is out of date: run python -m cos_xl.docgen", file=sys.stderr)
+            print(f"{path.name} is out of date: run {command}", file=sys.stderr)
             return 1
         return 0
-    README.write_text(new, encoding="utf-8")
+    path.write_text(new, encoding="utf-8")
     return 0
+
+
+def main() -> int:
+    return update(README, BLOCKS, "python -m cos_xl.docgen", sys.argv)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ cannot drift from the code. ``python -m cos_xl.consolidate.docs`` rewrites the m
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 from cos_xl.consolidate.exports import CSV_COLUMNS, JSON_SCHEMA
 from cos_xl.consolidate.xlsx import SHEET_CONTENTS
+from cos_xl.docgen import render_blocks, update
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "national.md"
 
@@ -35,22 +35,11 @@ BLOCKS = {"sheets": sheets_table, "json-schema": json_schema_block, "csv-columns
 
 
 def render(text: str) -> str:
-    for block, make in BLOCKS.items():
-        pattern = re.compile(rf"(<!-- {block}:start -->\n)(?:.*?\n)?(<!-- {block}:end -->)", re.S)
-        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
-    return text
+    return render_blocks(text, BLOCKS)
 
 
 def main() -> int:
-    text = DOC.read_text(encoding="utf-8")
-    new = render(text)
-    if "--check" in sys.argv:
-        if new != text:
-            print(f"{DOC} is out of date: run python -m cos_xl.consolidate.docs", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(new, encoding="utf-8")
-    return 0
+    return update(DOC, BLOCKS, "python -m cos_xl.consolidate.docs", sys.argv)
 
 
 if __name__ == "__main__":
