@@ -522,8 +522,10 @@ def _entity(m: re.Match) -> str:
     raise _Fallback  # not a legal XML character: let ElementTree report it
 
 
+@lru_cache(maxsize=8192)
 def _decoded(s: str) -> str:
-    """XML character data as a parser returns it: line ends normalised, references replaced."""
+    """XML character data as a parser returns it: line ends normalised, references replaced.
+    (Memoised: the same formula texts recur in every return of a round.)"""
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in s:
