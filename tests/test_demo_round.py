@@ -138,6 +138,15 @@ def test_demo_command_prints_the_round_and_lists_every_path(tmp_path):
     assert (out / "national" / "national_2020Q3.xlsx").is_file()
 
 
+def test_demo_through_libreoffice_without_it_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("COS_XL_SOFFICE", str(tmp_path / "no-soffice"))
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d"),
+                                      "--through-libreoffice"])
+    assert result.exit_code == 2
+    assert "LibreOffice" in result.output and "установите" in result.output
+    assert not (tmp_path / "d").exists()  # refused before anything was written
+
+
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_round_through_libreoffice(tmp_path):

@@ -81,6 +81,12 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     """Run the round into ``out``; ``step`` is told what each stage did (Russian, one line)."""
     say = step or (lambda _text: None)
     out = Path(out)
+    if through_libreoffice:
+        from cos_xl.office import libreoffice_available
+        from cos_xl.office.libreoffice import INSTALL_HINT
+        if not libreoffice_available():
+            raise DemoError("--through-libreoffice: LibreOffice в режиме headless с модулем "
+                            f"uno не найден; установите: {INSTALL_HINT}")
     prepare_out(out)
     key = resolve_key(None, dev_key=True, env={})
     campaign = Campaign()

@@ -301,8 +301,8 @@ class LibreOffice:
             )
         if missing:
             raise OfficeUnavailable(
-                "LibreOffice headless is not usable: " + "; ".join(missing)
-                + f". Install it with: {INSTALL_HINT}"
+                "LibreOffice в режиме headless недоступен (not usable): " + "; ".join(missing)
+                + f". Установите: {INSTALL_HINT}"
             )
         self.startup_timeout = startup_timeout
         #: seconds the last soffice start took until the worker was connected
