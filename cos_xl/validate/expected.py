@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cos_xl.campaign import Contact
 from cos_xl.errors import CosXlError
@@ -38,15 +38,18 @@ class Expected:
     cells: list[list[str]]  # [address, kind, content] as the builder recorded them
     names: dict[str, str]
     vba: dict[str, str]
+    # The cells as (sheet, cell, kind, content); derived from ``cells`` when not given (the
+    # regions of a period share the tuples of their skeleton: memory stays flat).
+    records: list[tuple[str, str, str, str]] = field(  # type: ignore[assignment]
+        default=None, compare=False, repr=False)
 
-    @cached_property
-    def records(self) -> list[tuple[str, str, str, str]]:
-        """The cells as (sheet, cell, kind, content)."""
-        out = []
-        for address, kind, content in self.cells:
-            sheet, cell = address.rsplit("!", 1)
-            out.append((sheet, cell, kind, content))
-        return out
+    def __post_init__(self) -> None:
+        if self.records is None:
+            out = []
+            for address, kind, content in self.cells:
+                sheet, cell = address.rsplit("!", 1)
+                out.append((sheet, cell, kind, content))
+            object.__setattr__(self, "records", out)
 
 
 @lru_cache(maxsize=8)
@@ -122,14 +125,15 @@ def _expected(key: tuple, code: str, digest: str) -> Expected:
     if sha256_text(text) != digest:
         raise UnknownTemplate("структура, восстановленная по манифесту, не совпадает с "
                               "подписанной: шаблон сформирован другой версией cos-xl")
-    cells = list(skeleton.expected.cells)
+    base = skeleton.expected
+    cells, records = list(base.cells), list(base.records)
     for i in skeleton.marked:
         address, kind, content = cells[i]
         for mark, value in replace:
             content = content.replace(mark, value)
         cells[i] = [address, kind, content]
-    base = skeleton.expected
-    return Expected(base.sheets, cells, base.names, base.vba)
+        records[i] = (*records[i][:3], content)
+    return Expected(base.sheets, cells, base.names, base.vba, records)
 
 
 def expected_structure(manifest: dict) -> Expected:
