@@ -82,9 +82,8 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     say = step or (lambda _text: None)
     out = Path(out)
     if through_libreoffice:
-        from cos_xl.office import libreoffice_available
-        from cos_xl.office.libreoffice import INSTALL_HINT
-        if not libreoffice_available():
+        from cos_xl.office.libreoffice import INSTALL_HINT, find_soffice, find_uno_python
+        if find_soffice() is None or find_uno_python() is None:  # not the cached answer
             raise DemoError("--through-libreoffice: LibreOffice в режиме headless с модулем "
                             f"uno не найден; установите: {INSTALL_HINT}")
     prepare_out(out)
