@@ -15,7 +15,7 @@ from cos_xl import __version__
 from cos_xl.campaign import load_campaign
 from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
-from cos_xl.generate import write_atomically
+from cos_xl.files import write_atomically
 from cos_xl.periods import Period
 from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
@@ -26,6 +26,11 @@ app = typer.Typer(
     help="Отчётность федерального проекта «Цифровая образовательная среда» на книгах Excel.",
 )
 console = Console(stderr=True)
+
+
+def _wide_console() -> Console:
+    """Standard output wide enough for the national table, also when piped (rich's 80)."""
+    return Console(width=max(Console().width, 110))
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -339,7 +344,7 @@ def consolidate(
             write_csv(report, csv_path)
     except CosXlError as exc:
         raise _fail(exc) from exc
-    print_national(report, Console(width=max(Console().width, 110)))
+    print_national(report, _wide_console())
     for path in (out, json_path, csv_path):
         if path is not None:
             console.print(f"Записано: {path}")
@@ -362,7 +367,7 @@ def demo(
     from cos_xl.demo.sample import SYNTHETIC_NOTE
     from cos_xl.ledger.report import print_status
 
-    out_console = Console(width=max(Console().width, 110))
+    out_console = _wide_console()
     out_console.print(f"[bold]Демонстрация: отчётный раунд {period}[/]. {SYNTHETIC_NOTE}")
     try:
         result = run_demo(out, seed=seed, period=period,

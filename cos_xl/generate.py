@@ -5,14 +5,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from cos_xl.campaign import Campaign
+from cos_xl.files import write_atomically
 from cos_xl.periods import Period
 from cos_xl.regions import Region, select_regions
 from cos_xl.signing import SigningKey
@@ -32,26 +32,6 @@ class GenerationResult:
 def workbook_filename(period: Period, region: Region, macros: bool = True) -> str:
     """ASCII only, so that mail systems and every Windows code page keep it intact."""
     return f"cos_{period}_{region.code}{'.xlsm' if macros else '.xlsx'}"
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cos-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def template_context(form: Form, campaign: Campaign, period: Period, region: Region,

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cos_xl.consolidate.model import Figure, NationalReport, RankedFigure, SubmissionRef
-from cos_xl.consolidate.files import write_atomically
+from cos_xl.files import write_atomically
 
 SCHEMA_ID = "cos-xl/national/1"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

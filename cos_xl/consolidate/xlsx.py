@@ -20,7 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from cos_xl.consolidate.model import (
     AbsentRegion, Figure, IndicatorInfo, NationalReport, NationalRow, SubmissionRef, UnitRow,
 )
-from cos_xl.consolidate.files import write_atomically
+from cos_xl.files import write_atomically
 
 SHEET_SUMMARY = "Сводка"
 SHEET_REGIONS = "Регионы"

@@ -917,23 +917,11 @@ def inspect_file(path: Path, limits: SafetyLimits = SafetyLimits()) -> SafetyRep
 def _inspect_open(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
                   findings: list[Finding]) -> tuple[Kind, dict[str, bytes] | None]:
     """The kind of file, and the unpacked parts of a clean ZIP package (else None)."""
-    if size > 0 and size <= limits.max_file_size:
-        f.seek(0)
-        if f.read(4).startswith(_ZIP_MAGICS):
-            f.seek(0)
-            check = _ZipCheck(f, size, limits, findings)
-            return check.run(), check.parts
-        f.seek(0)
-    return _inspect_head(f, size, path, limits, findings), None
-
-
-def _inspect_head(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
-                  findings: list[Finding]) -> Kind:
     if size == 0:
         findings.append(_finding(
             "file-empty", "Файл пустой (0 байт): вероятно, он не был сохранён или вложение "
             "повредилось при отправке. " + _RESEND, 0))
-        return "empty"
+        return "empty", None
     head = f.read(min(size, _HEAD))
     if size > limits.max_file_size:
         findings.append(_finding(
@@ -942,12 +930,13 @@ def _inspect_head(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
             f"{_size(limits.max_file_size)} (заполненный шаблон — меньше 100 КБ). Не вставляйте "
             f"в шаблон изображения и другие файлы. " + _RESEND, size))
         text = _sniff_text(head) if not head.startswith((_OLE_MAGIC,) + _ZIP_MAGICS) else None
-        return text[0] if text is not None else "unknown"
+        return (text[0] if text is not None else "unknown"), None
     if head.startswith(_OLE_MAGIC):
-        return _inspect_ole(f, size, findings)
+        return _inspect_ole(f, size, findings), None
     if head.startswith(_ZIP_MAGICS):
-        return _ZipCheck(f, size, limits, findings).run()
-    return _not_a_workbook(head, findings)
+        check = _ZipCheck(f, size, limits, findings)
+        return check.run(), check.parts
+    return _not_a_workbook(head, findings), None
 
 
 def _check_extension(path: Path, kind: Kind, findings: list[Finding]) -> None:

@@ -1,13 +1,19 @@
-"""Atomic file writes for the report writers.
+"""Atomic file writes: a reader never sees a half-written workbook or report.
 
-The same contract as ``cos_xl.generate.write_atomically``, kept here so that consolidation does
-not import the template builder (about 0.25 s of imports, a quarter of the 1 s goal)."""
+Its own module (imports only the standard library) so that consolidation and the CLI need not
+import the template builder to write a file."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -18,9 +24,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
