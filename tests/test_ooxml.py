@@ -657,3 +657,137 @@ def test_mutated_packages_raise_only_value_error(generated):
         assert results[0] == results[1], (name, kind, at, bytes(blob[at - 40 : at + 40]))
         outcomes["error" if results[0] is ValueError else "ok"] += 1
     assert outcomes["error"] > 10 and outcomes["ok"] > 10, outcomes
+
+
+# -- the layout cache: the same markup with other <v> texts ----------------------------------------
+
+V_TEXTS = ["7", "-0.5", "1e3", "", " ", "ten", "&#48;", "1&#50;", "&amp;", "&bad;", "&#0;", "60",
+           "6", "0", "true", "#N/A", "x_x000D_y", "a\r\nb", "\u00a0", "nan"]
+
+
+def _read_or_error(data: bytes, fast: bool) -> object:
+    try:
+        return read_package(data, fast=fast)
+    except ValueError as exc:
+        return ("ValueError", str(exc).split(":")[0])
+
+
+def _layout_sheet() -> str:
+    """SHEET1 without what makes the fast path step aside (an inline string) or a layout
+    not be kept (an array formula)."""
+    array = '<f t="array" ref="G6:G7">A6:A7*2</f>'
+    inline = ('<c r="D2" t="inlineStr"><is><r><t xml:space="preserve">in </t></r><r><t>line_x000D_'
+              "</t></r></is></c>")
+    assert array in SHEET1 and inline in SHEET1
+    return SHEET1.replace(array, "<f>A6*2</f>").replace(inline, "")
+
+
+def test_known_layout_with_other_values_reads_as_the_tree_path():
+    """Once a sheet's layout is remembered, any <v> text under it (a number, a blank, a
+    whitespace, an entity, a bad number, a string index out of range) reads exactly as the
+    ElementTree path reads it, or fails the same way."""
+    sheet1 = _layout_sheet()
+    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
+    assert any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
+    pieces = re.split(r"<v>([^<]*)</v>", sheet1)
+    slots = len(pieces) // 2
+    rng = random.Random(1)
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(150):
+        texts = list(pieces[1::2])
+        for i in rng.sample(range(slots), rng.randint(1, 3)):
+            texts[i] = rng.choice(V_TEXTS)
+        sheet = pieces[0] + "".join(f"<v>{t}</v>{rest}" for t, rest in zip(texts, pieces[2::2]))
+        data = package({"xl/worksheets/sheet1.xml": sheet})
+        fast, tree = _read_or_error(data, True), _read_or_error(data, False)
+        assert fast == tree, texts
+        outcomes["error" if isinstance(fast, tuple) else "ok"] += 1
+    assert outcomes["error"] > 10 and outcomes["ok"] > 10, outcomes
+
+
+def test_known_layout_follows_the_shared_strings():
+    """The same sheet markup, other shared strings: the cells show the new strings."""
+    sheet1 = _layout_sheet()
+    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
+    changed = SST.replace("<t>Label</t>", "<t>Метка</t>")
+    data = package({"xl/sharedStrings.xml": changed, "xl/worksheets/sheet1.xml": sheet1})
+    pkg = read_package(data)
+    assert pkg.sheet("Data").cells["A1"].value == "Метка"
+    assert pkg == read_package(data, fast=False)
+
+
+def test_known_layout_follows_the_styles():
+    """Locked flags come from the styles part: other styles, another layout."""
+    read_package(package())
+    unlocked = STYLES.replace('<protection locked="true"/>', '<protection locked="false"/>')
+    pkg = read_package(package({"xl/styles.xml": unlocked}))
+    assert pkg.sheet("Data").cells["C1"].locked is False
+    assert pkg == read_package(package({"xl/styles.xml": unlocked}), fast=False)
+
+
+def test_known_layouts_are_bounded():
+    for n in range(ooxml._LAYOUTS_KEPT + 10):  # another formula, another layout
+        sheet = SHEET1.replace('<c r="I1" s="3"/>', f'<c r="I1" s="3"/><c r="J1"><f>{n}+1</f>'
+                               f"<v>{n + 1}</v></c>")
+        pkg = read_package(package({"xl/worksheets/sheet1.xml": sheet}))
+        assert pkg.sheet("Data").cells["J1"] == CellXml(n + 1.0, f"{n}+1", True, "n", "normal")
+    assert len(ooxml._LAYOUTS) <= ooxml._LAYOUTS_KEPT
+
+
+def test_known_layout_with_one_string_cell_follows_its_string():
+    sheet = DECL + f"""<worksheet xmlns="{MAIN}"><sheetData><row r="1">
+<c r="A1" t="s"><v>0</v></c><c r="B1"><v>1</v></c></row></sheetData></worksheet>"""
+    for first in ("Label", "Другая метка", "Label"):
+        sst = SST.replace("<t>Label</t>", f"<t>{first}</t>")
+        data = package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": sst})
+        pkg = read_package(data)
+        assert pkg.sheet("Other").cells["A1"].value == first
+        assert pkg == read_package(data, fast=False)
+    short = DECL + f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"></sst>'
+    with pytest.raises(ValueError, match="shared string"):
+        read_package(package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": short,
+                              "xl/worksheets/sheet1.xml": sheet.replace('t="s"', "")}))
+
+
+T_TEXTS = ["Метка", "", " a ", "a &amp; b", "&#1052;", "&bogus;", "x_x000D_y", "a\r\nb", "&lt;",
+           "0", "\u00a0"]
+
+
+def test_known_string_layout_with_other_texts_reads_as_the_tree_path():
+    """Plain shared strings under a remembered layout: any text reads as ElementTree reads it
+    (or fails the same way), also bytes that are not UTF-8."""
+    plain = [f'<si><t xml:space="preserve">s{i}</t></si>' for i in range(7)]
+    plain[3] = "<si><t>three</t></si>"
+    plain[5] = "<si><t/></si>"
+    sst = DECL + f'<sst xmlns="{MAIN}" count="7" uniqueCount="7">' + "".join(plain) + "</sst>"
+    read_package(package({"xl/sharedStrings.xml": sst}))
+    assert any(key[0] == "xl/sharedStrings.xml" for key in ooxml._STRING_LAYOUTS)
+    pieces = re.split(r"(<t(?: xml:space=\"preserve\")?>)([^<]*)(</t>)", sst)
+    rng = random.Random(2)
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(80):
+        texts = list(pieces[2::4])
+        for i in rng.sample(range(len(texts)), rng.randint(1, 2)):
+            texts[i] = rng.choice(T_TEXTS)
+        rebuilt = list(pieces)
+        rebuilt[2::4] = texts
+        data = "".join(rebuilt).encode("utf-8")
+        if rng.random() < 0.1:
+            data = data.replace(b"s1<", b"s1\xff<")  # not UTF-8
+        data = package({"xl/sharedStrings.xml": data})
+        fast, tree = _read_or_error(data, True), _read_or_error(data, False)
+        assert fast == tree, texts
+        outcomes["error" if isinstance(fast, tuple) else "ok"] += 1
+    assert outcomes["error"] > 3 and outcomes["ok"] > 30, outcomes
+
+
+def test_v_texts_outside_sheet_data_are_not_a_layout():
+    plain = DECL + f"""<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>2.5</v></c>
+</row></sheetData></worksheet>"""
+    odd = plain.replace("</sheetData>", '</sheetData><extLst><ext uri="x"><v>1</v></ext></extLst>')
+    for sheet, kept in ((odd, False), (plain, True)):
+        ooxml._LAYOUTS.clear()
+        data = package({"xl/worksheets/sheet2.xml": sheet})
+        assert read_package(data) == read_package(data, fast=False)
+        assert read_package(data).sheet("Other").cells["A1"].value == 2.5
+        assert any(key[0] == "xl/worksheets/sheet2.xml" for key in ooxml._LAYOUTS) is kept

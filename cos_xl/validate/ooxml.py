@@ -23,9 +23,10 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import count
 from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -423,11 +424,40 @@ def _cell_xfs_locked(pkg: _Package, part: str | None) -> list[bool]:
 
 
 def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
+    """The shared strings. As with sheets (see _read_sheet), the part with the texts of its
+    plain ``<t>`` emptied identifies its layout: a layout seen before costs a split and the
+    strings whose text changed."""
     if part is None or not pkg.has(part):
         return []
+    key = texts = None
+    if fast:
+        pieces = _T_TEXT.split(pkg.read(part))  # [markup, <t ...>, text, </t>, markup, ...]
+        texts = pieces[2::4]
+        emptied = pieces[:]
+        emptied[2::4] = [b""] * len(texts)
+        key = (part, b"".join(emptied))
+        layout = _STRING_LAYOUTS.get(key)
+        if layout is not None:
+            known, known_texts, slots = layout
+            strings = list(known)
+            try:
+                for i, text, old in zip(count(), texts, known_texts):
+                    if text != old:
+                        value = text.decode("utf-8")
+                        if "&" in value or "\r" in value:
+                            value = _decoded(value)
+                        strings[slots[i]] = _unescape(value)
+                return strings
+            except (_Fallback, UnicodeDecodeError):
+                pass  # read it as usual
     data = pkg.read_xml_bytes(part)
     strings = _shared_strings_fast(data) if fast else None
     if strings is not None:
+        slots = _string_slots(data)
+        if key is not None and slots is not None and len(slots) == len(texts):
+            _STRING_LAYOUTS[key] = (tuple(strings), texts, slots)
+            if len(_STRING_LAYOUTS) > _LAYOUTS_KEPT:
+                del _STRING_LAYOUTS[next(iter(_STRING_LAYOUTS))]
         return strings
     root = pkg.parse(part, data)
     ns = _ns(root)
@@ -591,6 +621,23 @@ def _shared_strings_fast(data: bytes) -> list[str] | None:
     except _Fallback:
         return None
     return out
+
+
+def _string_slots(data: bytes) -> list[int] | None:
+    """For each plain ``<t>`` text of a shared strings part the fast path read, the index of
+    its string; None when some item is rich text (several texts make one string)."""
+    body = data[data.find(b">", data.find(b"<sst")) + 1 : data.rfind(b"</sst>")].decode("utf-8")
+    slots = []
+    for index, (whole, _plain_text, rich) in enumerate(_SI.findall(body)):
+        if rich:
+            return None
+        if "<t>" in whole or '<t xml:space="preserve">' in whole:
+            slots.append(index)
+    return slots
+
+
+_T_TEXT = re.compile(rb'(<t(?: xml:space="preserve")?>)([^<]*)(</t>)')
+_STRING_LAYOUTS: dict[tuple, tuple] = {}  # key -> (strings, <t> texts, slots); oldest first
 
 
 # -- both paths -----------------------------------------------------------------------------------
@@ -829,6 +876,8 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                     value = float(v_text)
                 except ValueError:
                     value = builder.value(ref, "n", _decoded(v_text), None)
+                    if value is None and locked:
+                        continue  # a styled blank after all (<v> </v>), as _Cells.add says
             cell = new(CellXml)
             d = cell.__dict__
             d["value"] = value
@@ -848,6 +897,95 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                 raise ValueError(f"{builder.part}: cell {ref} appears twice")
             seen.add(ref)
     return True
+
+
+def _cells_by_layout(layout: _Layout, texts: list[bytes], builder: _Cells
+                     ) -> dict[str, CellXml] | None:
+    """The cells of a sheet whose markup, once the <v> texts are taken out, is ``layout``'s:
+    its cells, with those whose text or shared string changed read again. None when a text is
+    not one the fast path is sure of (bad UTF-8, an unknown entity)."""
+    strings = builder.strings
+    changed = [i for i, text, known in zip(count(), texts, layout.texts) if text != known]
+    if layout.strings_of is not None:
+        try:
+            now = layout.strings_of(strings)
+        except IndexError:  # fewer shared strings: every string cell is read again
+            changed += layout.string_slots
+        else:
+            if now != layout.string_values:
+                changed += [i for i, a, b in zip(layout.string_slots, now, layout.string_values)
+                            if a != b]
+    cells = dict(layout.cells)
+    slots = layout.slots
+    try:
+        for i in changed:
+            ref, kind, locked, formula, formula_type = slots[i]
+            text = texts[i].decode("utf-8")
+            if "&" in text or "\r" in text:
+                text = _decoded(text)
+            value = builder.value(ref, kind, text, None)
+            if value is None and formula is None and formula_type is None and locked:
+                cells.pop(ref, None)  # a styled blank
+            else:
+                cells[ref] = _new_cell(value, formula, locked, kind, formula_type)
+    except (_Fallback, UnicodeDecodeError):
+        return None
+    return cells
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a sheet part read as, kept by its markup without the <v> texts (see _read_sheet)."""
+
+    cells: dict[str, CellXml]  # as read from the sheet that made the layout
+    rest: tuple  # what _sheet_rest said of it
+    texts: list[bytes]  # its <v> texts, in order
+    #: for each <v>text</v>: (cell, t, locked, formula, formula type) of the cell it belongs to
+    slots: list[tuple]
+    string_slots: list[int]  # the slots that showed a shared string
+    string_values: tuple[str, ...] | None  # those strings, in that order
+    #: shared strings list -> the strings of string_slots, a tuple (IndexError: list too short)
+    strings_of: Callable[[list[str]], tuple[str, ...]] | None
+
+
+def _layout(region: str, texts: list[bytes], cells: dict[str, CellXml], rest: tuple,
+            builder: _Cells) -> _Layout | None:
+    """The layout of a sheet read by the fast path: ``region`` its <sheetData> content, which
+    holds all of its <v> texts ``texts``. None when the slots and the texts do not pair up."""
+    slots, string_slots, indices = [], [], []
+    for (_whole, _r, _e, _end, col, row_no, s, t, _empty, _f, _ft, v_tag, v_text) in (
+            _FAST_TOKEN.findall(region)):
+        if v_tag != "<v>":
+            continue
+        ref = col + row_no
+        cell = cells.get(ref)
+        if cell is None:  # a styled blank: no formula (a formula always makes a cell)
+            slots.append((ref, t or "n", builder.locked(ref, s), None, None))
+        else:
+            slots.append((ref, cell.kind, cell.locked, cell.formula, cell.formula_type))
+            if cell.kind == "s" and v_text.isdigit() and int(v_text) < len(builder.strings):
+                string_slots.append(len(slots) - 1)
+                indices.append(int(v_text))
+    if len(slots) != len(texts):
+        return None
+    strings_of = None
+    if len(indices) > 1:
+        strings_of = itemgetter(*indices)
+    elif indices:  # itemgetter of one index gives the item, not a tuple
+        strings_of = partial(_one_string, indices[0])
+    return _Layout(dict(cells), rest, texts, slots, string_slots,
+                   strings_of(builder.strings) if strings_of else None, strings_of)
+
+
+def _one_string(index: int, strings: list[str]) -> tuple[str]:
+    return (strings[index],)
+
+
+_V_TEXT = re.compile(rb"<v>([^<]*)</v>")
+#: layout key -> _Layout; oldest first. A round has a few layouts per sheet (one per office
+#: program that saved returns); the bound keeps memory flat however many files are read.
+_LAYOUTS: dict[tuple, _Layout] = {}
+_LAYOUTS_KEPT = 64
 
 
 # -- tree path ------------------------------------------------------------------------------------
@@ -894,6 +1032,22 @@ def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
 
 def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[str],
                 locked_xfs: list[bool], fast: bool = True) -> SheetXml:
+    """One worksheet part. The returns of a round are one template filled by one or two office
+    programs: their sheets differ only in the texts of <v> (inputs, cached results,
+    shared-string indices). The part with those texts emptied identifies its layout exactly:
+    the emptied ``<v></v>`` are where the texts were (``<`` is never raw in XML text or
+    attributes, so no other text makes one) and no text can hide markup. So a sheet whose
+    layout was seen costs one regular-expression split and the cells whose text or shared
+    string changed; the first of each layout is read as usual (and checked for DTDs)."""
+    key = pieces = None
+    if fast:
+        pieces = _V_TEXT.split(pkg.read(part))
+        key = (part, b"<v></v>".join(pieces[0::2]), tuple(locked_xfs))
+        layout = _LAYOUTS.get(key)
+        if layout is not None:
+            cells = _cells_by_layout(layout, pieces[1::2], _Cells(part, strings, locked_xfs))
+            if cells is not None:
+                return _sheet_xml(name, state, cells, layout.rest, part)
     data = pkg.read_xml_bytes(part)
     cells = rest = None
     start = _plain(data) if fast else None
@@ -910,16 +1064,32 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
             if region is not None and _cells_fast(region, builder):
                 cells = builder.finish()
                 rest = _sheet_rest_cached(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
+                if (key is not None and not builder.arrays  # (arrays: cells made in finish)
+                        and _V_TEXT.search(data, 0, k + 1) is None
+                        and _V_TEXT.search(data, j) is None):  # every <v> is a cell's
+                    _remember(key, _layout(region, pieces[1::2], cells, rest, builder))
     if cells is None:
         root = pkg.parse(part, data)
         builder = _Cells(part, strings, locked_xfs)
         _cells_tree(root, _ns(root), builder)
         cells = builder.finish()
         rest = _sheet_rest(root, part)
+    return _sheet_xml(name, state, cells, rest, part)
+
+
+def _sheet_xml(name: str, state: str, cells: dict[str, CellXml], rest: tuple,
+               part: str) -> SheetXml:
     protected, protection, validations, merged, kind = rest
     return SheetXml(name=name, state=state, cells=cells, protected=protected,
                     protection=dict(protection), data_validations=[dict(v) for v in validations],
                     merged=list(merged), part=part, kind=kind)
+
+
+def _remember(key: tuple, layout: _Layout | None) -> None:
+    if layout is not None:
+        _LAYOUTS[key] = layout
+        if len(_LAYOUTS) > _LAYOUTS_KEPT:
+            del _LAYOUTS[next(iter(_LAYOUTS))]
 
 
 @lru_cache(maxsize=256)

@@ -75,13 +75,16 @@ def _vba_digests(vba: bytes | None, names: list[str]) -> dict[str, str] | None:
 
 @lru_cache(maxsize=32)
 def _module_digests(digest: str, vba: bytes, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    from cos_xl.vba.read import read_vba_module
-    out = []
-    for name in names:
-        source = read_vba_module(vba, name)
-        if source is not None:
-            out.append((name, sha256_text(normalised_source(source))))
-    return tuple(out)
+    from cos_xl.vba.read import read_vba_module_sources
+    sources = read_vba_module_sources(vba, names)
+    return tuple((name, _source_digest(sources[name])) for name in names if name in sources)
+
+
+@lru_cache(maxsize=32)
+def _source_digest(source: str) -> str:
+    """An office program that saves a return rewrites its project around the same modules:
+    the returns of a round hash the same few sources."""
+    return sha256_text(normalised_source(source))
 
 
 def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,

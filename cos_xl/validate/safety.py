@@ -735,10 +735,12 @@ class _ZipCheck:
                     first = False
                     xml = self.check_head(name, piece, xml)
                 if xml and not doctype:
-                    # upper(): case-insensitive at C speed, whatever the count of "<!" in it
-                    window = (tail + piece).upper()
-                    if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                        doctype = True
+                    window = tail + piece
+                    # "<!" has no case; a workbook's parts have none, so upper() (case-insensitive
+                    # at C speed, whatever the count of "<!") runs only on a part that has one
+                    if b"<!" in window:
+                        upper = window.upper()
+                        doctype = b"<!DOCTYPE" in upper or b"<!ENTITY" in upper
                     tail = window[-_DTD_TAIL:]
                 if collect and len(collected) < MiB:
                     collected += piece[:MiB - len(collected)]
