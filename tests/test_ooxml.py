@@ -737,7 +737,11 @@ def test_known_layouts_are_bounded():
 def test_known_layout_with_one_string_cell_follows_its_string():
     sheet = DECL + f"""<worksheet xmlns="{MAIN}"><sheetData><row r="1">
 <c r="A1" t="s"><v>0</v></c><c r="B1"><v>1</v></c></row></sheetData></worksheet>"""
-    for first in ("Label", "Другая метка", "Label"):
+    for first in ("Label", "Другая метка", "Label", "Ещё одна"):
+        if first == "Ещё одна":  # a layout made with the index written as a reference
+            sheet = sheet.replace('<c r="A1" t="s"><v>0</v>', '<c r="A1" t="s"><v>&#48;</v>')
+            ooxml._LAYOUTS.clear()
+            read_package(package({"xl/worksheets/sheet2.xml": sheet}))
         sst = SST.replace("<t>Label</t>", f"<t>{first}</t>")
         data = package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": sst})
         pkg = read_package(data)

@@ -474,6 +474,14 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
 # attributes in another order or quoted with ', comments, namespace prefixes, junk, an illegal
 # character reference, a cell outside its row) sends the part to ElementTree, which is the
 # reference behaviour: the tests compare both paths, also on mutated packages.
+#
+# Layouts: the returns of a round are one template saved by one or two office programs, so a
+# sheet part differs from return to return only in its <v> texts, and the shared strings only
+# in their <t> texts. A part read by the fast path is remembered by its bytes with those texts
+# emptied (its "layout"); a later part with the same layout costs one regular-expression split
+# and the cells or strings whose text changed. The layout fixes the markup byte for byte (a text
+# holds no "<", so it can neither hide markup nor make a <v></v>), so everything checked of the
+# first part (no DTD, plain UTF-8, the fast path's grammar) holds for the later ones.
 
 
 _first = itemgetter(0)
@@ -906,6 +914,7 @@ def _cells_by_layout(layout: _Layout, texts: list[bytes], builder: _Cells
     not one the fast path is sure of (bad UTF-8, an unknown entity)."""
     strings = builder.strings
     changed = [i for i, text, known in zip(count(), texts, layout.texts) if text != known]
+    changed += layout.reread
     if layout.strings_of is not None:
         try:
             now = layout.strings_of(strings)
@@ -942,7 +951,8 @@ class _Layout:
     texts: list[bytes]  # its <v> texts, in order
     #: for each <v>text</v>: (cell, t, locked, formula, formula type) of the cell it belongs to
     slots: list[tuple]
-    string_slots: list[int]  # the slots that showed a shared string
+    string_slots: list[int]  # the slots that showed a shared string by a plain index
+    reread: list[int]  # the other slots of shared-string cells (an index written "&#49;")
     string_values: tuple[str, ...] | None  # those strings, in that order
     #: shared strings list -> the strings of string_slots, a tuple (IndexError: list too short)
     strings_of: Callable[[list[str]], tuple[str, ...]] | None
@@ -952,7 +962,7 @@ def _layout(region: str, texts: list[bytes], cells: dict[str, CellXml], rest: tu
             builder: _Cells) -> _Layout | None:
     """The layout of a sheet read by the fast path: ``region`` its <sheetData> content, which
     holds all of its <v> texts ``texts``. None when the slots and the texts do not pair up."""
-    slots, string_slots, indices = [], [], []
+    slots, string_slots, indices, reread = [], [], [], []
     for (_whole, _r, _e, _end, col, row_no, s, t, _empty, _f, _ft, v_tag, v_text) in (
             _FAST_TOKEN.findall(region)):
         if v_tag != "<v>":
@@ -966,6 +976,8 @@ def _layout(region: str, texts: list[bytes], cells: dict[str, CellXml], rest: tu
             if cell.kind == "s" and v_text.isdigit() and int(v_text) < len(builder.strings):
                 string_slots.append(len(slots) - 1)
                 indices.append(int(v_text))
+            elif cell.kind == "s":
+                reread.append(len(slots) - 1)
     if len(slots) != len(texts):
         return None
     strings_of = None
@@ -973,7 +985,7 @@ def _layout(region: str, texts: list[bytes], cells: dict[str, CellXml], rest: tu
         strings_of = itemgetter(*indices)
     elif indices:  # itemgetter of one index gives the item, not a tuple
         strings_of = partial(_one_string, indices[0])
-    return _Layout(dict(cells), rest, texts, slots, string_slots,
+    return _Layout(dict(cells), rest, texts, slots, string_slots, reread,
                    strings_of(builder.strings) if strings_of else None, strings_of)
 
 
