@@ -732,6 +732,10 @@ def test_known_layouts_are_bounded():
         pkg = read_package(package({"xl/worksheets/sheet1.xml": sheet}))
         assert pkg.sheet("Data").cells["J1"] == CellXml(n + 1.0, f"{n}+1", True, "n", "normal")
     assert len(ooxml._LAYOUTS) <= ooxml._LAYOUTS_KEPT
+    for n in range(ooxml._STRING_LAYOUTS_KEPT + 5):  # another count, another layout
+        sst = DECL + f'<sst xmlns="{MAIN}" count="{n}">' + "<si><t>a</t></si>" * 7 + "</sst>"
+        read_package(package({"xl/sharedStrings.xml": sst}))
+    assert len(ooxml._STRING_LAYOUTS) == ooxml._STRING_LAYOUTS_KEPT
 
 
 def test_known_layout_with_one_string_cell_follows_its_string():

@@ -436,8 +436,9 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
         emptied = pieces[:]
         emptied[2::4] = [b""] * len(texts)
         key = (part, b"".join(emptied))
-        layout = _STRING_LAYOUTS.get(key)
+        layout = _STRING_LAYOUTS.pop(key, None)
         if layout is not None:
+            _STRING_LAYOUTS[key] = layout  # the most recently used last
             known, known_texts, slots = layout
             strings = list(known)
             try:
@@ -456,7 +457,7 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
         slots = _string_slots(data)
         if key is not None and slots is not None and len(slots) == len(texts):
             _STRING_LAYOUTS[key] = (tuple(strings), texts, slots)
-            if len(_STRING_LAYOUTS) > _LAYOUTS_KEPT:
+            if len(_STRING_LAYOUTS) > _STRING_LAYOUTS_KEPT:
                 del _STRING_LAYOUTS[next(iter(_STRING_LAYOUTS))]
         return strings
     root = pkg.parse(part, data)
@@ -645,7 +646,8 @@ def _string_slots(data: bytes) -> list[int] | None:
 
 
 _T_TEXT = re.compile(rb'(<t(?: xml:space="preserve")?>)([^<]*)(</t>)')
-_STRING_LAYOUTS: dict[tuple, tuple] = {}  # key -> (strings, <t> texts, slots); oldest first
+_STRING_LAYOUTS: dict[tuple, tuple] = {}  # key -> (strings, <t> texts, slots); as _LAYOUTS
+_STRING_LAYOUTS_KEPT = 8  # one per office program
 
 
 # -- both paths -----------------------------------------------------------------------------------
@@ -994,10 +996,11 @@ def _one_string(index: int, strings: list[str]) -> tuple[str]:
 
 
 _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
-#: layout key -> _Layout; oldest first. A round has a few layouts per sheet (one per office
-#: program that saved returns); the bound keeps memory flat however many files are read.
+#: layout key -> _Layout, least recently used first. A round has a few layouts per sheet (one
+#: per office program that saved returns); the bound keeps memory flat however many files are
+#: read.
 _LAYOUTS: dict[tuple, _Layout] = {}
-_LAYOUTS_KEPT = 64
+_LAYOUTS_KEPT = 32  # ~0.2 MB each: 7 sheets, 4 office programs
 
 
 # -- tree path ------------------------------------------------------------------------------------
@@ -1055,8 +1058,9 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
     if fast:
         pieces = _V_TEXT.split(pkg.read(part))
         key = (part, b"<v></v>".join(pieces[0::2]), tuple(locked_xfs))
-        layout = _LAYOUTS.get(key)
+        layout = _LAYOUTS.pop(key, None)
         if layout is not None:
+            _LAYOUTS[key] = layout  # the most recently used last
             cells = _cells_by_layout(layout, pieces[1::2], _Cells(part, strings, locked_xfs))
             if cells is not None:
                 return _sheet_xml(name, state, cells, layout.rest, part)
