@@ -320,3 +320,52 @@ def test_many_files_in_worker_processes_give_the_same_results(tmp_path):
     assert [r.region_code for r in alone[:5]] == ["77", "50", "01", "16", "66"]
     assert alone[-1].findings[0].code == "file-unreadable"
     assert default_workers(85) == 1 and default_workers(40_000) >= 1
+
+
+def test_bulk_pass_over_issued_cells_misses_no_finding(tmp_path, monkeypatch):
+    """integrity_findings passes over labels, formulas, inputs, numbers and blanks as issued in
+    bulk; on randomly altered cells its findings are exactly those of judging every record."""
+    import dataclasses
+    import random
+
+    from cos_xl.validate import integrity
+    from cos_xl.validate.expected import expected_structure
+    from cos_xl.validate.ooxml import CellXml, read_package
+
+    path, manifest = write(tmp_path)
+    package = read_package(path)
+    expected = expected_structure(manifest)
+    every = list(range(len(expected.records)))
+    rng = random.Random(7)
+    replacements = [None, CellXml("текст", None, True, "s"), CellXml(1.0, None, True, "n"),
+                    CellXml(None, "1+1", True, "n", "normal"), CellXml("", None, True, "s"),
+                    CellXml(0.0, None, False, "n"), CellXml(True, None, True, "b")]
+    total = 0
+    for _ in range(60):
+        sheets = []
+        for sheet in package.sheets:
+            cells = dict(sheet.cells)
+            for record in rng.sample(expected.records, 4):
+                if record[0] == sheet.name:
+                    change = rng.choice(replacements + ["formula", "same value"])
+                    cell = cells.get(record[1])
+                    if change is None:
+                        cells.pop(record[1], None)
+                    elif change == "same value":  # what it showed, now by a formula
+                        value = cell.value if cell else None
+                        cells[record[1]] = CellXml(value, f'"{value}"', True,
+                                                   cell.kind if cell else "n", "normal")
+                    elif change == "formula":
+                        cells[record[1]] = CellXml(None, (cell.formula if cell and cell.formula
+                                                          else "A1") + "+0", True, "n", "normal")
+                    else:
+                        cells[record[1]] = change
+            sheets.append(dataclasses.replace(sheet, cells=cells))
+        altered = dataclasses.replace(package, sheets=sheets)
+        bulk = integrity.integrity_findings(altered, expected, manifest)
+        with monkeypatch.context() as m:
+            m.setattr(integrity, "_suspects", lambda *_: every)
+            one_by_one = integrity.integrity_findings(altered, expected, manifest)
+        assert bulk == one_by_one
+        total += len(bulk)
+    assert total > 60

@@ -42,6 +42,12 @@ class Expected:
     # regions of a period share the tuples of their skeleton: memory stays flat).
     records: list[tuple[str, str, str, str]] = field(  # type: ignore[assignment]
         default=None, compare=False, repr=False)
+    #: indexes of the records whose content is the region's own (its name, code, district)
+    marked: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    #: the other records by sheet and kind, in order: (sheet, kind, indexes, cells, contents);
+    #: shared by the regions of a period, for checks in bulk
+    groups: tuple[tuple[str, str, tuple[int, ...], tuple[str, ...], tuple[str, ...]], ...] = field(
+        default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.records is None:
@@ -50,6 +56,17 @@ class Expected:
                 sheet, cell = address.rsplit("!", 1)
                 out.append((sheet, cell, kind, content))
             object.__setattr__(self, "records", out)
+        if self.groups is None:
+            object.__setattr__(self, "groups", _groups(self.records, set(self.marked)))
+
+
+def _groups(records: list[tuple[str, str, str, str]], marked: set[int]) -> tuple:
+    by: dict[tuple[str, str], list[int]] = {}
+    for i, (sheet, _cell, kind, _content) in enumerate(records):
+        if i not in marked:
+            by.setdefault((sheet, kind), []).append(i)
+    return tuple((sheet, kind, tuple(found), tuple(records[i][1] for i in found),
+                  tuple(records[i][3] for i in found)) for (sheet, kind), found in by.items())
 
 
 @lru_cache(maxsize=8)
@@ -110,8 +127,8 @@ def _parsed(*key) -> _Skeleton:
                    if any(mark in content for mark in marks))
     if any(mark in json.dumps([data["sheets"], data["names"], data["vba"]]) for mark in marks):
         raise UnknownTemplate("заполнители региона вне ячеек: структура не поддерживается")
-    return _Skeleton(text, Expected(data["sheets"], data["cells"], data["names"], data["vba"]),
-                     marked)
+    return _Skeleton(text, Expected(data["sheets"], data["cells"], data["names"], data["vba"],
+                                    marked=marked), marked)
 
 
 @lru_cache(maxsize=128)
@@ -133,7 +150,7 @@ def _expected(key: tuple, code: str, digest: str) -> Expected:
             content = content.replace(mark, value)
         cells[i] = [address, kind, content]
         records[i] = (*records[i][:3], content)
-    return Expected(base.sheets, cells, base.names, base.vba, records)
+    return Expected(base.sheets, cells, base.names, base.vba, records, base.marked, base.groups)
 
 
 def expected_structure(manifest: dict) -> Expected:

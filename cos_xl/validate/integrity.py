@@ -99,22 +99,12 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                                 "Снята защита структуры книги (листы можно переименовать)."))
 
     validated = {name: _validated(sheet) for name, sheet in sheets.items()}
-    cells_of = {name: sheet.cells for name, sheet in sheets.items()}
-    for sheet_name, cell_ref, kind, content in expected.records:
-        cells = cells_of.get(sheet_name)
-        if cells is None:
+    for index in _suspects(expected, sheets):
+        sheet_name, cell_ref, kind, content = expected.records[index]
+        sheet = sheets.get(sheet_name)
+        if sheet is None:
             continue  # reported as sheets-changed
-        cell = cells.get(cell_ref)
-        if cell is not None:  # the common cases, as they were issued: nothing to say
-            if kind == "s":
-                if cell.value == content and cell.formula is None and content != "":
-                    continue
-            elif kind == "f":
-                if content and cell.formula == content:
-                    continue
-            elif kind == "input":
-                if not cell.formula:
-                    continue
+        cell = sheet.cells.get(cell_ref)
         value = cell.value if cell else None
         formula = cell.formula if cell else None
         where = {"sheet": sheet_name, "cell": cell_ref}
@@ -163,6 +153,39 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
 
     findings += _vba_findings(package, expected, manifest, vba_digests)
     return _limit_per_code(findings)
+
+
+def _suspects(expected: Expected, sheets: dict) -> list[int]:
+    """The indexes of the records that may give a finding, in order. Labels, formulas and
+    inputs as they were issued (most of a workbook) are passed over in bulk; every other
+    record is a suspect, to be judged one by one."""
+    suspects = list(expected.marked)
+    for sheet_name, kind, indexes, refs, contents in expected.groups:
+        sheet = sheets.get(sheet_name)
+        if sheet is None:
+            continue  # no findings for the cells of a missing sheet
+        got = map(sheet.cells.get, refs)
+        if kind == "s":
+            suspects += [i for i, cell, want in zip(indexes, got, contents)
+                         if cell is None or cell.value != want or cell.formula is not None
+                         or not want]
+        elif kind == "f":
+            suspects += [i for i, cell, want in zip(indexes, got, contents)
+                         if cell is None or cell.formula != want or not want]
+        elif kind == "input":
+            suspects += [i for i, cell in zip(indexes, got) if cell is not None and cell.formula]
+        elif kind == "n":  # exactly the number issued (else the tolerance is for the judge)
+            suspects += [i for i, cell, want in zip(indexes, got, contents)
+                         if cell is None or cell.formula is not None
+                         or type(cell.value) is not float or cell.value != float(want)]
+        elif kind == "b":
+            suspects += [i for i, cell in zip(indexes, got)
+                         if cell is not None and (cell.formula is not None
+                                                  or not _blank(cell.value))]
+        else:
+            suspects += indexes
+    suspects.sort()
+    return suspects
 
 
 def _validated(sheet) -> set[str]:
