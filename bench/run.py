@@ -50,6 +50,12 @@ and extrapolated per file; such rows say "sample of N".
 Goals printed with the figures: generation of the 85 regional workbooks in <= 1.5 s (first run in
 a process), validation <= 10 ms median per workbook with memory flat in the number of files,
 consolidation of 85 regions in <= 1 s (first run in a process, workbook written).
+
+The 85-file validation (the goal's round) is run ``--rounds`` times, each in a fresh process, and
+its row pools their timings: this VM's speed changes in phases of a fraction of a second to
+seconds (the same pure-Python loop takes 1x or 1.7-1.9x its best time), and one round of 85 files
+lasts about one second, so a single round measures mostly which phase it fell in. The medians of
+the single rounds are printed too.
 """
 
 from __future__ import annotations
@@ -369,6 +375,16 @@ def spread(files: list, count: int) -> list:
 
 # --- the table ---------------------------------------------------------------------------------
 
+def pooled(runs: list[dict]) -> dict:
+    """The measurements of the same files in several fresh processes as one: all timings,
+    the mean total, the highest peak, and each run's median."""
+    return {"times": [t for run in runs for t in run["times"]],
+            "total": statistics.mean(run["total"] for run in runs),
+            "count": runs[0]["count"], "verdicts": runs[0]["verdicts"],
+            "peak_mib": max(run["peak_mib"] for run in runs), "runs": len(runs),
+            "round_medians_ms": [statistics.median(run["times"]) * 1000 for run in runs]}
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -444,6 +460,8 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=NAIVE_SAMPLE)
     parser.add_argument("--single-sample", type=int, default=SINGLE_SAMPLE)
     parser.add_argument("--repeat", type=int, default=3, help="consolidation repeats")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="fresh processes for the 85-file validation (pooled)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -546,8 +564,12 @@ def run(args: argparse.Namespace, scales: list[int]) -> None:
         val, naive_val = {}, {}
         for n in full:
             files = by_scale[n]
-            val[n] = measure("validate", {"files": [str(p) for p in files]}, work)
-            say(f"validate {n}: median {statistics.median(val[n]['times']) * 1000:.2f} ms")
+            runs = [measure("validate", {"files": [str(p) for p in files]}, work)
+                    for _ in range(max(1, args.rounds) if n == 85 else 1)]
+            val[n] = pooled(runs)
+            say(f"validate {n}: median {statistics.median(val[n]['times']) * 1000:.2f} ms"
+                + (f" over {len(runs)} processes; single: " + ", ".join(
+                    f"{m:.2f}" for m in val[n]["round_medians_ms"]) if len(runs) > 1 else ""))
             sample = spread(files, args.naive_sample if n > 85 else n)
             naive_val[n] = measure("validate-naive", {"files": [str(p) for p in sample]}, work)
             say(f"naive validate, {len(sample)} files: {naive_val[n]['total']:.1f} s")
@@ -621,12 +643,16 @@ def run(args: argparse.Namespace, scales: list[int]) -> None:
             if n == 85:
                 goal = f"median <= {GOAL_VALIDATE_MS:.0f} ms: {verdict(median <= GOAL_VALIDATE_MS)}"
                 goals.append({"goal": f"validation <= {GOAL_VALIDATE_MS} ms median per workbook "
-                                      "(85, one process)", "value_ms": median,
+                                      f"(85; {v.get('runs', 1)} fresh process(es) pooled)", "value_ms": median,
                               "met": median <= GOAL_VALIDATE_MS})
-            table.add("validation", sc(n), "cos-xl validate_file, one process (all checks)", n,
+            label = "cos-xl validate_file, one process (all checks)"
+            if v.get("runs", 1) > 1:
+                label = f"cos-xl validate_file (all checks), {v['runs']} fresh processes pooled"
+            table.add("validation", sc(n), label, n,
                       v["total"], times=v["times"], peak=v["peak_mib"],
                       naive_per_file=naive_val[n]["total"] / naive_val[n]["count"], goal=goal,
-                      extra={"verdicts": v["verdicts"]})
+                      extra={"verdicts": v["verdicts"],
+                             "round_medians_ms": v.get("round_medians_ms")})
             if n in batch:
                 b = batch[n]
                 table.add("validation", sc(n), f"cos-xl validate_files, {b['workers']} worker(s), "

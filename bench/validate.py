@@ -7,6 +7,9 @@ The 85 returns are real: every region's template filled and saved by LibreOffice
 2,500 (municipal scale) are copies of those 85 under other names: the same work per file, not
 2,500 distinct municipalities. Goal: <= 10 ms median per regional workbook, memory flat in the
 number of files.
+
+The 85-file measurement is repeated in ``--rounds`` fresh processes and pooled, as in
+``bench/run.py`` (this VM's speed changes in phases about as long as one round of 85 files).
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", type=int, default=2500)
     parser.add_argument("--naive-sample", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cos-bench-validate-"))
     try:
@@ -125,7 +129,9 @@ def main() -> None:
             large.append(copy)
         naive85 = measure("naive", returns)
         naive_large = measure("naive", large[: args.naive_sample])
-        ours85 = measure("cos-xl", returns)
+        rounds = [measure("cos-xl", returns) for _ in range(max(1, args.rounds))]
+        ours85 = {"times": [t for r in rounds for t in r["times"]],
+                  "peak_mib": max(r["peak_mib"] for r in rounds)}
         ours_large = measure("cos-xl", large)
         batch_large = measure("cos-xl-batch", large)
         n85 = statistics.median(naive85["times"]) * 1000
@@ -134,7 +140,8 @@ def main() -> None:
               f"{prepared:.0f} s; 2 cores")
         print(f"{'reader':44} {'files':>6} {'med ms':>8} {'p95 ms':>8} {'peak MiB':>9} "
               f"{'vs naive':>9}")
-        print(row("cos-xl validate (all checks)", len(returns), ours85, n85))
+        print(row(f"cos-xl validate (all checks), {len(rounds)} processes", len(returns), ours85,
+                  n85))
         print(row("cos-xl validate (all checks)", len(large), ours_large, nl))
         print(row("cos-xl validate_files, a worker per core (wall/file)", len(large),
                   batch_large, nl))
@@ -142,6 +149,8 @@ def main() -> None:
         print(row(f"naive openpyxl, sample of {len(naive_large['times'])}", args.large,
                   naive_large, None))
         median = statistics.median(ours85["times"]) * 1000
+        print("medians of the single processes at 85: " + ", ".join(
+            f"{statistics.median(r['times']) * 1000:.2f}" for r in rounds) + " ms")
         flat = ours_large["peak_mib"] <= ours85["peak_mib"] * 1.25
         print(f"goal: median <= 10 ms -> {median:.2f} ms ({'met' if median <= 10 else 'NOT met'}); "
               f"memory flat ({ours85['peak_mib']:.0f} -> {ours_large['peak_mib']:.0f} MiB: "
