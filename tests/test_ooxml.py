@@ -672,6 +672,11 @@ def _read_or_error(data: bytes, fast: bool) -> object:
         return ("ValueError", str(exc).split(":")[0])
 
 
+def _forget_layouts() -> None:
+    ooxml._LAYOUTS.clear()
+    ooxml._SEEN.clear()
+
+
 def _layout_sheet() -> str:
     """SHEET1 without what makes the fast path step aside (an inline string) or a layout
     not be kept (an array formula)."""
@@ -687,7 +692,10 @@ def test_known_layout_with_other_values_reads_as_the_tree_path():
     whitespace, an entity, a bad number, a string index out of range) reads exactly as the
     ElementTree path reads it, or fails the same way."""
     sheet1 = _layout_sheet()
+    _forget_layouts()
     read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
+    assert not any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
+    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))  # kept from the second on
     assert any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
     pieces = re.split(r"<v>([^<]*)</v>", sheet1)
     slots = len(pieces) // 2
@@ -708,7 +716,9 @@ def test_known_layout_with_other_values_reads_as_the_tree_path():
 def test_known_layout_follows_the_shared_strings():
     """The same sheet markup, other shared strings: the cells show the new strings."""
     sheet1 = _layout_sheet()
-    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
+    for _ in range(2):
+        read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
+    assert any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
     changed = SST.replace("<t>Label</t>", "<t>Метка</t>")
     data = package({"xl/sharedStrings.xml": changed, "xl/worksheets/sheet1.xml": sheet1})
     pkg = read_package(data)
@@ -727,15 +737,24 @@ def test_known_layout_follows_the_styles():
 
 def test_known_layouts_are_bounded():
     for n in range(ooxml._LAYOUTS_KEPT + 10):  # another formula, another layout
-        sheet = SHEET1.replace('<c r="I1" s="3"/>', f'<c r="I1" s="3"/><c r="J1"><f>{n}+1</f>'
+        sheet = _layout_sheet().replace('<c r="I1" s="3"/>', f'<c r="I1" s="3"/><c r="J1"><f>{n}+1</f>'
                                f"<v>{n + 1}</v></c>")
-        pkg = read_package(package({"xl/worksheets/sheet1.xml": sheet}))
+        for _ in range(2):  # kept from the second sheet with it
+            pkg = read_package(package({"xl/worksheets/sheet1.xml": sheet}))
         assert pkg.sheet("Data").cells["J1"] == CellXml(n + 1.0, f"{n}+1", True, "n", "normal")
-    assert len(ooxml._LAYOUTS) <= ooxml._LAYOUTS_KEPT
-    for n in range(ooxml._STRING_LAYOUTS_KEPT + 5):  # another count, another layout
-        sst = DECL + f'<sst xmlns="{MAIN}" count="{n}">' + "<si><t>a</t></si>" * 7 + "</sst>"
-        read_package(package({"xl/sharedStrings.xml": sst}))
-    assert len(ooxml._STRING_LAYOUTS) == ooxml._STRING_LAYOUTS_KEPT
+    assert len(ooxml._LAYOUTS) == ooxml._LAYOUTS_KEPT
+    assert len(ooxml._SEEN) <= 4 * ooxml._LAYOUTS_KEPT
+
+
+
+def test_known_string_items_are_bounded(monkeypatch):
+    monkeypatch.setattr(ooxml, "_STRING_ITEMS_KEPT", 20)
+    for n in range(10):
+        items = "".join(f"<si><t>{n}-{i}</t></si>" for i in range(7))
+        sst = DECL + f'<sst xmlns="{MAIN}">' + items + "</sst>"
+        pkg = read_package(package({"xl/sharedStrings.xml": sst}))
+        assert pkg.sheet("Data").cells["A1"].value == f"{n}-0"
+        assert len(ooxml._STRING_ITEMS) <= 20
 
 
 def test_known_layout_with_one_string_cell_follows_its_string():
@@ -744,8 +763,9 @@ def test_known_layout_with_one_string_cell_follows_its_string():
     for first in ("Label", "Другая метка", "Label", "Ещё одна"):
         if first == "Ещё одна":  # a layout made with the index written as a reference
             sheet = sheet.replace('<c r="A1" t="s"><v>0</v>', '<c r="A1" t="s"><v>&#48;</v>')
-            ooxml._LAYOUTS.clear()
-            read_package(package({"xl/worksheets/sheet2.xml": sheet}))
+            _forget_layouts()
+            for _ in range(2):
+                read_package(package({"xl/worksheets/sheet2.xml": sheet}))
         sst = SST.replace("<t>Label</t>", f"<t>{first}</t>")
         data = package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": sst})
         pkg = read_package(data)
@@ -761,15 +781,15 @@ T_TEXTS = ["Метка", "", " a ", "a &amp; b", "&#1052;", "&bogus;", "x_x000D_
            "0", "\u00a0"]
 
 
-def test_known_string_layout_with_other_texts_reads_as_the_tree_path():
-    """Plain shared strings under a remembered layout: any text reads as ElementTree reads it
-    (or fails the same way), also bytes that are not UTF-8."""
+def test_known_string_items_with_other_texts_read_as_the_tree_path():
+    """Shared strings among remembered items: any new text reads as ElementTree reads it (or
+    fails the same way), also bytes that are not UTF-8."""
     plain = [f'<si><t xml:space="preserve">s{i}</t></si>' for i in range(7)]
     plain[3] = "<si><t>three</t></si>"
     plain[5] = "<si><t/></si>"
     sst = DECL + f'<sst xmlns="{MAIN}" count="7" uniqueCount="7">' + "".join(plain) + "</sst>"
     read_package(package({"xl/sharedStrings.xml": sst}))
-    assert any(key[0] == "xl/sharedStrings.xml" for key in ooxml._STRING_LAYOUTS)
+    assert any(key[1].endswith(b"<t>three</t>") for key in ooxml._STRING_ITEMS)
     pieces = re.split(r"(<t(?: xml:space=\"preserve\")?>)([^<]*)(</t>)", sst)
     rng = random.Random(2)
     outcomes = {"ok": 0, "error": 0}
@@ -794,8 +814,17 @@ def test_v_texts_outside_sheet_data_are_not_a_layout():
 </row></sheetData></worksheet>"""
     odd = plain.replace("</sheetData>", '</sheetData><extLst><ext uri="x"><v>1</v></ext></extLst>')
     for sheet, kept in ((odd, False), (plain, True)):
-        ooxml._LAYOUTS.clear()
+        _forget_layouts()
         data = package({"xl/worksheets/sheet2.xml": sheet})
         assert read_package(data) == read_package(data, fast=False)
         assert read_package(data).sheet("Other").cells["A1"].value == 2.5
         assert any(key[0] == "xl/worksheets/sheet2.xml" for key in ooxml._LAYOUTS) is kept
+
+
+def test_known_string_items_with_damage_after_them_read_as_the_tree_path():
+    items = "".join(f"<si><t>s{i}</t></si>" for i in range(7))
+    sst = DECL + f'<sst xmlns="{MAIN}">' + items + "</sst>"
+    read_package(package({"xl/sharedStrings.xml": sst}))  # every item known now
+    for tail in ("<si><t>x</t>", "<si>", "<extLst/>", "junk", "<!-- c -->", "  \n"):
+        data = package({"xl/sharedStrings.xml": sst.replace("</sst>", tail + "</sst>")})
+        assert _read_or_error(data, True) == _read_or_error(data, False), tail

@@ -424,41 +424,11 @@ def _cell_xfs_locked(pkg: _Package, part: str | None) -> list[bool]:
 
 
 def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
-    """The shared strings. As with sheets (see _read_sheet), the part with the texts of its
-    plain ``<t>`` emptied identifies its layout: a layout seen before costs a split and the
-    strings whose text changed."""
     if part is None or not pkg.has(part):
         return []
-    key = texts = None
-    if fast:
-        pieces = _T_TEXT.split(pkg.read(part))  # [markup, <t ...>, text, </t>, markup, ...]
-        texts = pieces[2::4]
-        emptied = pieces[:]
-        emptied[2::4] = [b""] * len(texts)
-        key = (part, b"".join(emptied))
-        layout = _STRING_LAYOUTS.pop(key, None)
-        if layout is not None:
-            _STRING_LAYOUTS[key] = layout  # the most recently used last
-            known, known_texts, slots = layout
-            strings = list(known)
-            try:
-                for i, text, old in zip(count(), texts, known_texts):
-                    if text != old:
-                        value = text.decode("utf-8")
-                        if "&" in value or "\r" in value:
-                            value = _decoded(value)
-                        strings[slots[i]] = _unescape(value)
-                return strings
-            except (_Fallback, UnicodeDecodeError):
-                pass  # read it as usual
     data = pkg.read_xml_bytes(part)
-    strings = _shared_strings_fast(data) if fast else None
+    strings = (_shared_strings_by_item(data) or _shared_strings_fast(data)) if fast else None
     if strings is not None:
-        slots = _string_slots(data)
-        if key is not None and slots is not None and len(slots) == len(texts):
-            _STRING_LAYOUTS[key] = (tuple(strings), texts, slots)
-            if len(_STRING_LAYOUTS) > _STRING_LAYOUTS_KEPT:
-                del _STRING_LAYOUTS[next(iter(_STRING_LAYOUTS))]
         return strings
     root = pkg.parse(part, data)
     ns = _ns(root)
@@ -595,7 +565,9 @@ def _attrs(tag: str) -> dict[str, str]:
     return out
 
 
-def _shared_strings_fast(data: bytes) -> list[str] | None:
+def _sst_frame(data: bytes) -> tuple[int, int, str] | None:
+    """(end of the <sst> start tag, start of </sst>, namespace) of a plain shared strings part
+    whose prolog and root are well-formed; None when not sure."""
     if _plain(data) is None:
         return None
     i = data.find(b"<sst")
@@ -605,49 +577,83 @@ def _shared_strings_fast(data: bytes) -> list[str] | None:
         return None
     try:
         ET.fromstring(data[: k + 1] + data[j:])  # the prolog and the root are well-formed
-        body = data[k + 1 : j].decode("utf-8").rstrip()
     except (ET.ParseError, LookupError, UnicodeError):
+        return None
+    return k, j, _NS_STRICT if _MAIN_NS_DEFAULT[1] in data else _NS_TRANSITIONAL
+
+
+def _si_string(groups: tuple[str, str, str], ns: str) -> str:
+    """The string of one <si> matched by _SI (its groups). Raises _Fallback or ET.ParseError
+    when not sure."""
+    _whole, plain, rich = groups
+    if rich:  # rare: runs of formatted text; parsed (and checked) as a tree
+        return _rich_text(ET.fromstring(f'<si xmlns="{ns}">{rich}</si>'), "{" + ns + "}")
+    if not plain:
+        return ""
+    if "&" in plain or "\r" in plain:
+        plain = _decoded(plain)
+    return _unescape(plain) if "_x" in plain else plain
+
+
+def _shared_strings_fast(data: bytes) -> list[str] | None:
+    frame = _sst_frame(data)
+    if frame is None:
+        return None
+    k, j, ns = frame
+    try:
+        body = data[k + 1 : j].decode("utf-8").rstrip()
+    except UnicodeError:
         return None
     items = _SI.findall(body)
     if sum(map(len, map(_first, items))) != len(body):
         return None  # something besides <si> items (extLst, junk)
-    ns = _NS_STRICT if _MAIN_NS_DEFAULT[1] in data else _NS_TRANSITIONAL
-    out = []
     try:
-        for _whole, plain, rich in items:
-            if rich:  # rare: runs of formatted text; parsed (and checked) as a tree
-                try:
-                    si = ET.fromstring(f'<si xmlns="{ns}">{rich}</si>')
-                except ET.ParseError:
-                    return None
-                out.append(_rich_text(si, "{" + ns + "}"))
-            elif not plain:
-                out.append("")
-            else:
-                if "&" in plain or "\r" in plain:
-                    plain = _decoded(plain)
-                out.append(_unescape(plain) if "_x" in plain else plain)
-    except _Fallback:
+        out = [_si_string(item, ns) for item in items]
+    except (_Fallback, ET.ParseError):
         return None
+    if all(whole.endswith("</si>") for whole, _plain_text, _rich in items):
+        _remember_items(ns, [whole[:-5].encode("utf-8") for whole, _p, _r in items], out)
     return out
 
 
-def _string_slots(data: bytes) -> list[int] | None:
-    """For each plain ``<t>`` text of a shared strings part the fast path read, the index of
-    its string; None when some item is rich text (several texts make one string)."""
-    body = data[data.find(b">", data.find(b"<sst")) + 1 : data.rfind(b"</sst>")].decode("utf-8")
-    slots = []
-    for index, (whole, _plain_text, rich) in enumerate(_SI.findall(body)):
-        if rich:
+def _shared_strings_by_item(data: bytes) -> list[str] | None:
+    """The shared strings, item by item from the items seen before: the returns of a round
+    share nearly all their strings (the labels), so each ``<si>`` is looked up by its bytes
+    and only the new ones (the region's name, typed texts) are read. None when not sure (then
+    :func:`_shared_strings_fast` decides)."""
+    frame = _sst_frame(data)
+    if frame is None:
+        return None
+    k, j, ns = frame
+    pieces = data[k + 1 : j].split(b"</si>")
+    if pieces.pop().strip():
+        return None  # something after the last item
+    known = _STRING_ITEMS.get
+    strings = [known((ns, piece)) for piece in pieces]
+    if None in strings:
+        try:
+            for i, piece in enumerate(pieces):
+                if strings[i] is None:
+                    match = _SI.fullmatch(piece.decode("utf-8") + "</si>")
+                    if match is None:
+                        return None
+                    strings[i] = _si_string(match.groups(), ns)
+        except (_Fallback, UnicodeDecodeError, ET.ParseError):
             return None
-        if "<t>" in whole or '<t xml:space="preserve">' in whole:
-            slots.append(index)
-    return slots
+        _remember_items(ns, pieces, strings)
+    return strings
 
 
-_T_TEXT = re.compile(rb'(<t(?: xml:space="preserve")?>)([^<]*)(</t>)')
-_STRING_LAYOUTS: dict[tuple, tuple] = {}  # key -> (strings, <t> texts, slots); as _LAYOUTS
-_STRING_LAYOUTS_KEPT = 8  # one per office program
+def _remember_items(ns: str, pieces: list[bytes], strings: list[str]) -> None:
+    if len(_STRING_ITEMS) + len(pieces) > _STRING_ITEMS_KEPT:
+        _STRING_ITEMS.clear()  # a bound, not a policy: a round's strings come back at once
+    _STRING_ITEMS.update(zip(((ns, piece) for piece in pieces), strings))
+
+
+#: (namespace, bytes of an <si> item without its "</si>") -> its string, for items read
+#: exactly by the fast path. A round's returns share some 400 items.
+_STRING_ITEMS: dict[tuple[str, bytes], str] = {}
+_STRING_ITEMS_KEPT = 20_000
 
 
 # -- both paths -----------------------------------------------------------------------------------
@@ -797,9 +803,10 @@ class _Cells:
         return cells
 
 
-def _cells_fast(region: str, builder: _Cells) -> bool:
+def _cells_fast(region: str, builder: _Cells, with_v: list | None = None) -> bool:
     """Read the cells of a <sheetData> content into ``builder``; False when not sure (then
-    ``builder`` must be thrown away)."""
+    ``builder`` must be thrown away). ``with_v``: gets (cell, t, s, text) of each cell written
+    with a plain ``<v>``, in order (for _layout)."""
     if "xmlns" in region:
         return False  # a namespace (re)declared inside sheetData
     region = region.rstrip()
@@ -834,6 +841,8 @@ def _cells_fast(region: str, builder: _Cells) -> bool:
                 return False
             ref = col + row_no
             refs.append(ref)
+            if with_v is not None and v_tag == "<v>":
+                with_v.append((ref, t, s, v_text))
             locked = lock_of.get(s)
             if locked is None:
                 locked = builder.locked(ref, s)  # a style index like "007", or out of range
@@ -960,16 +969,12 @@ class _Layout:
     strings_of: Callable[[list[str]], tuple[str, ...]] | None
 
 
-def _layout(region: str, texts: list[bytes], cells: dict[str, CellXml], rest: tuple,
+def _layout(with_v: list[tuple], texts: list[bytes], cells: dict[str, CellXml], rest: tuple,
             builder: _Cells) -> _Layout | None:
-    """The layout of a sheet read by the fast path: ``region`` its <sheetData> content, which
-    holds all of its <v> texts ``texts``. None when the slots and the texts do not pair up."""
+    """The layout of a sheet read by the fast path: ``with_v`` its cells written with a plain
+    <v> (as _cells_fast lists them), whose texts are ``texts``. None when they do not pair up."""
     slots, string_slots, indices, reread = [], [], [], []
-    for (_whole, _r, _e, _end, col, row_no, s, t, _empty, _f, _ft, v_tag, v_text) in (
-            _FAST_TOKEN.findall(region)):
-        if v_tag != "<v>":
-            continue
-        ref = col + row_no
+    for ref, t, s, v_text in with_v:
         cell = cells.get(ref)
         if cell is None:  # a styled blank: no formula (a formula always makes a cell)
             slots.append((ref, t or "n", builder.locked(ref, s), None, None))
@@ -1000,6 +1005,7 @@ _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
 #: per office program that saved returns); the bound keeps memory flat however many files are
 #: read.
 _LAYOUTS: dict[tuple, _Layout] = {}
+_SEEN: dict[int, None] = {}  # hashes of the layout keys of the sheets read lately
 _LAYOUTS_KEPT = 32  # ~0.2 MB each: 7 sheets, 4 office programs
 
 
@@ -1077,13 +1083,14 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
             except UnicodeDecodeError:
                 region = None
             builder = _Cells(part, strings, locked_xfs)
-            if region is not None and _cells_fast(region, builder):
+            with_v: list[tuple] | None = [] if key is not None and _seen(key) else None
+            if region is not None and _cells_fast(region, builder, with_v):
                 cells = builder.finish()
                 rest = _sheet_rest_cached(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
-                if (key is not None and not builder.arrays  # (arrays: cells made in finish)
+                if (with_v is not None and not builder.arrays  # (arrays: cells made in finish)
                         and _V_TEXT.search(data, 0, k + 1) is None
                         and _V_TEXT.search(data, j) is None):  # every <v> is a cell's
-                    _remember(key, _layout(region, pieces[1::2], cells, rest, builder))
+                    _remember(key, _layout(with_v, pieces[1::2], cells, rest, builder))
     if cells is None:
         root = pkg.parse(part, data)
         builder = _Cells(part, strings, locked_xfs)
@@ -1099,6 +1106,18 @@ def _sheet_xml(name: str, state: str, cells: dict[str, CellXml], rest: tuple,
     return SheetXml(name=name, state=state, cells=cells, protected=protected,
                     protection=dict(protection), data_validations=[dict(v) for v in validations],
                     merged=list(merged), part=part, kind=kind)
+
+
+def _seen(key: tuple) -> bool:
+    """Whether a sheet with this layout was read before (then its layout is worth keeping: a
+    layout is kept from its second sheet on, so that a one-off costs nothing more)."""
+    digest = hash(key)
+    if digest in _SEEN:
+        return True
+    _SEEN[digest] = None
+    if len(_SEEN) > 4 * _LAYOUTS_KEPT:
+        del _SEEN[next(iter(_SEEN))]
+    return False
 
 
 def _remember(key: tuple, layout: _Layout | None) -> None:
