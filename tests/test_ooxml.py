@@ -832,3 +832,70 @@ def test_known_string_items_with_damage_after_them_read_as_the_tree_path():
     for tail in ("<si><t>x</t>", "<si>", "<extLst/>", "junk", "<!-- c -->", "  \n"):
         data = package({"xl/sharedStrings.xml": sst.replace("</sst>", tail + "</sst>")})
         assert _read_or_error(data, True) == _read_or_error(data, False), tail
+
+
+def _rows_sheet(rows: list[str]) -> str:
+    return (DECL + f'<worksheet xmlns="{MAIN}"><dimension ref="A1:D40"/><sheetData>'
+            + "".join(rows) + '</sheetData><sheetProtection sheet="1"/></worksheet>')
+
+
+def _row(n: int, cells: list[str]) -> str:
+    return f'<row r="{n}" spans="1:4">' + "".join(cells) + "</row>"
+
+
+CELL_VARIANTS = [
+    '<c r="{ref}" s="1"/>', '<c r="{ref}" s="1" t="n"><v>5</v></c>', '<c r="{ref}" s="3"/>',
+    '<c r="{ref}" s="1" t="s"><v>2</v></c>', '<c r="{ref}" t="str"><f>"a"</f><v>a</v></c>',
+    '<c r="{ref}"><f>A1+1</f><v>2</v></c>', '<c r="{ref}" s="3" t="s"><v>60</v></c>',
+    '<c r="{ref}" t="b"><v>1</v></c>', '<c r="{ref}" s="1" t="n"><v>x</v></c>', "",
+]
+
+
+def test_sheet_with_a_new_layout_reads_by_chunks_as_the_tree_path():
+    """A sheet whose rows changed markup here and there (a region typed into optional cells, a
+    cached result changed type) is read by chunks of rows from the layouts seen before: the
+    same cells as the tree path reads, or the same failure (also rows repeated or out of
+    order)."""
+    rng = random.Random(3)
+    base = [[f'<c r="{col}{n}" s="3" t="s"><v>{n % 7}</v></c>' if col == "A" else
+             f'<c r="{col}{n}" s="1"/>' for col in "ABCD"] for n in range(1, 41)]
+    sheet = _rows_sheet([_row(n, cells) for n, cells in enumerate(base, 1)])
+    _forget_layouts()
+    ooxml._CHUNKS.clear()
+    ooxml._FRAMES.clear()
+    read_package(package({"xl/worksheets/sheet2.xml": sheet}))  # the frame, read in full
+    assert any(key[0] == "xl/worksheets/sheet2.xml" for key in ooxml._FRAMES)
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(120):
+        rows = [list(cells) for cells in base]
+        for _change in range(rng.randint(1, 4)):
+            n = rng.randrange(40)
+            col = rng.randrange(1, 4)
+            rows[n][col] = rng.choice(CELL_VARIANTS).format(ref=f"{'ABCD'[col]}{n + 1}")
+        markup = [_row(n, cells) for n, cells in enumerate(rows, 1)]
+        damage = rng.random()
+        if damage < 0.1:  # a row again, further down (in the same chunk or another)
+            at = rng.randrange(40)
+            markup.insert(rng.randrange(at + 1, 41), markup[at])
+        elif damage < 0.2:  # two rows swapped
+            a, b = sorted(rng.sample(range(40), 2))
+            markup[a], markup[b] = markup[b], markup[a]
+        elif damage < 0.25:  # a row again, first of a chunk of rows
+            at = rng.randrange(8, 40, ooxml._CHUNK_ROWS)
+            markup.insert(at, markup[rng.randrange(at)])
+        _compare_paths(outcomes, "xl/worksheets/sheet2.xml", _rows_sheet(markup), damage)
+    for junk in ("junk", "<x>", "<x/>", "<row/>"):  # before the first row
+        markup = [_row(n, cells) for n, cells in enumerate(base, 1)]
+        _compare_paths(outcomes, "xl/worksheets/sheet2.xml", _rows_sheet([junk] + markup), junk)
+    assert outcomes["error"] > 10 and outcomes["ok"] > 30, outcomes
+    assert len(ooxml._CHUNKS) > 5  # the chunks were read and kept
+
+
+def test_known_chunks_are_bounded(monkeypatch):
+    monkeypatch.setattr(ooxml, "_CHUNKS_KEPT", 6)
+    rows = [_row(n, [f'<c r="A{n}"><f>{n}+1</f><v>1</v></c>']) for n in range(1, 41)]
+    read_package(package({"xl/worksheets/sheet2.xml": _rows_sheet(rows)}))
+    for n in range(1, 41):
+        rows[n - 1] = _row(n, [f'<c r="A{n}"><f>{n}+2</f><v>1</v></c>'])
+        read_package(package({"xl/worksheets/sheet2.xml": _rows_sheet(rows)}))
+        assert len(ooxml._CHUNKS) <= 6

@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import count
+from itertools import count, pairwise
 from operator import itemgetter
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -452,7 +452,10 @@ def _shared_strings(pkg: _Package, part: str | None, fast: bool) -> list[str]:
 # emptied (its "layout"); a later part with the same layout costs one regular-expression split
 # and the cells or strings whose text changed. The layout fixes the markup byte for byte (a text
 # holds no "<", so it can neither hide markup nor make a <v></v>), so everything checked of the
-# first part (no DTD, plain UTF-8, the fast path's grammar) holds for the later ones.
+# first part (no DTD, plain UTF-8, the fast path's grammar) holds for the later ones. A sheet
+# whose layout is new (a region typed into optional cells) but whose frame (all but the rows)
+# was read in full is read by chunks of rows, each from the layout of the same rows seen
+# before or scanned alone; rows must come in order, so no cell can appear twice unseen.
 
 
 _first = itemgetter(0)
@@ -957,8 +960,8 @@ def _cells_by_layout(layout: _Layout, texts: list[bytes], builder: _Cells
 class _Layout:
     """What a sheet part read as, kept by its markup without the <v> texts (see _read_sheet)."""
 
-    cells: dict[str, CellXml]  # as read from the sheet that made the layout
-    rest: tuple  # what _sheet_rest said of it
+    cells: dict[str, CellXml]  # as read from the sheet (or rows) that made the layout
+    rest: tuple | None  # what _sheet_rest said of the sheet; None for some rows of a sheet
     texts: list[bytes]  # its <v> texts, in order
     #: for each <v>text</v>: (cell, t, locked, formula, formula type) of the cell it belongs to
     slots: list[tuple]
@@ -967,10 +970,12 @@ class _Layout:
     string_values: tuple[str, ...] | None  # those strings, in that order
     #: shared strings list -> the strings of string_slots, a tuple (IndexError: list too short)
     strings_of: Callable[[list[str]], tuple[str, ...]] | None
+    rows: tuple[int, int] = (0, 0)  # for some rows: the first and the last row number
 
 
-def _layout(with_v: list[tuple], texts: list[bytes], cells: dict[str, CellXml], rest: tuple,
-            builder: _Cells) -> _Layout | None:
+def _layout(with_v: list[tuple], texts: list[bytes], cells: dict[str, CellXml],
+            rest: tuple | None, builder: _Cells, rows: tuple[int, int] = (0, 0)
+            ) -> _Layout | None:
     """The layout of a sheet read by the fast path: ``with_v`` its cells written with a plain
     <v> (as _cells_fast lists them), whose texts are ``texts``. None when they do not pair up."""
     slots, string_slots, indices, reread = [], [], [], []
@@ -993,7 +998,7 @@ def _layout(with_v: list[tuple], texts: list[bytes], cells: dict[str, CellXml], 
     elif indices:  # itemgetter of one index gives the item, not a tuple
         strings_of = partial(_one_string, indices[0])
     return _Layout(dict(cells), rest, texts, slots, string_slots, reread,
-                   strings_of(builder.strings) if strings_of else None, strings_of)
+                   strings_of(builder.strings) if strings_of else None, strings_of, rows)
 
 
 def _one_string(index: int, strings: list[str]) -> tuple[str]:
@@ -1007,6 +1012,100 @@ _V_TEXT = re.compile(rb"<v>([^<]*)</v>")
 _LAYOUTS: dict[tuple, _Layout] = {}
 _SEEN: dict[int, None] = {}  # hashes of the layout keys of the sheets read lately
 _LAYOUTS_KEPT = 32  # ~0.2 MB each: 7 sheets, 4 office programs
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
+_CHUNK_ROWS = 8
+#: (part, markup of some rows without their <v> texts, locked flags) -> _Layout, least recently
+#: used first: for a sheet whose whole layout is new (a region typed into optional cells)
+_CHUNKS: dict[tuple, _Layout] = {}
+_CHUNKS_KEPT = 512  # ~10 KB each
+#: (part, the sheet's markup around its rows) -> what _sheet_rest said of it, for sheets read
+#: by the fast path whose every <v> is a cell's
+_FRAMES: dict[tuple, tuple] = {}
+
+
+def _keep(cache: dict, key: tuple, value: object, bound: int) -> None:
+    cache[key] = value
+    while len(cache) > bound:
+        del cache[next(iter(cache))]
+
+
+def _frame(key: bytes) -> tuple[int, int] | None:
+    """(end of the <sheetData> start tag, start of </sheetData>) in a sheet's markup."""
+    i = key.find(b"<sheetData")
+    k = key.find(b">", i) if i >= 0 else -1
+    if k < 0 or key[k - 1 : k] == b"/" or key.find(b"<sheetData", i + 1) >= 0:
+        return None
+    j = key.find(b"</sheetData>", k)
+    return (k, j) if j > 0 else None
+
+
+def _cells_by_chunks(part: str, key: bytes, texts: list[bytes], builder: _Cells
+                     ) -> tuple[dict[str, CellXml], tuple] | None:
+    """(cells, rest) of a sheet with a new layout but a frame (all but its rows) read before:
+    its rows by chunks of _CHUNK_ROWS, each from the layout of the same rows seen before or
+    scanned; None when not sure (then the sheet is read as usual)."""
+    where = _frame(key)
+    if where is None:
+        return None
+    k, j = where
+    rest = _FRAMES.get((part, key[: k + 1], key[j:]))
+    if rest is None:
+        return None
+    rows = key[k + 1 : j].split(b"<row ")
+    if rows[0].strip():
+        return None
+    xfs = tuple(builder.xfs)
+    cells: dict[str, CellXml] = {}
+    slot = last_row = 0
+    try:
+        for start in range(1, len(rows), _CHUNK_ROWS):
+            chunk = b"<row " + b"<row ".join(rows[start : start + _CHUNK_ROWS])
+            count = chunk.count(b"<v></v>")
+            chunk_texts = texts[slot : slot + count]
+            slot += count
+            chunk_key = (part, chunk, xfs)
+            layout = _CHUNKS.pop(chunk_key, None)
+            if layout is None:
+                layout = _chunk_layout(chunk, chunk_texts, builder)
+                if layout is None:
+                    return None
+                found = layout.cells
+            else:
+                found = _cells_by_layout(layout, chunk_texts, builder)
+                if found is None:
+                    return None
+            _keep(_CHUNKS, chunk_key, layout, _CHUNKS_KEPT)  # the most recently used last
+            if layout.rows[0] <= last_row:
+                return None  # rows out of order (each chunk's are in order)
+            last_row = layout.rows[1]
+            cells.update(found)
+    except ValueError:
+        return None  # the whole sheet says it, in its words
+    return cells, rest
+
+
+def _chunk_layout(chunk: bytes, texts: list[bytes], builder: _Cells) -> _Layout | None:
+    """Scan some rows (their markup without <v> texts, and the texts) with the fast path."""
+    between = chunk.split(b"<v></v>")
+    if len(between) != len(texts) + 1:
+        return None
+    parts = [between[0]]
+    for text, after in zip(texts, between[1:]):
+        parts += (b"<v>", text, b"</v>", after)
+    try:
+        region = b"".join(parts).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    numbers = [int(n) for n in _ROW_NUMBER.findall(chunk)]
+    if not numbers or any(a >= b for a, b in pairwise(numbers)):
+        return None  # rows out of order: the whole sheet decides about duplicates
+    fresh = _Cells(builder.part, builder.strings, builder.xfs)
+    with_v: list[tuple] = []
+    if not _cells_fast(region, fresh, with_v):
+        return None
+    if fresh.arrays or fresh.masters or fresh.followers:
+        return None  # formulas across rows: the whole sheet decides
+    return _layout(with_v, texts, fresh.finish(), None, fresh, (numbers[0], numbers[-1]))
 
 
 # -- tree path ------------------------------------------------------------------------------------
@@ -1061,6 +1160,7 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
     layout was seen costs one regular-expression split and the cells whose text or shared
     string changed; the first of each layout is read as usual (and checked for DTDs)."""
     key = pieces = None
+    recurring = False
     if fast:
         pieces = _V_TEXT.split(pkg.read(part))
         key = (part, b"<v></v>".join(pieces[0::2]), tuple(locked_xfs))
@@ -1070,6 +1170,12 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
             cells = _cells_by_layout(layout, pieces[1::2], _Cells(part, strings, locked_xfs))
             if cells is not None:
                 return _sheet_xml(name, state, cells, layout.rest, part)
+        recurring = _seen(key)
+        if not recurring:  # (a recurring layout is read in full once, and kept)
+            found = _cells_by_chunks(part, key[1], pieces[1::2],
+                                     _Cells(part, strings, locked_xfs))
+            if found is not None:
+                return _sheet_xml(name, state, *found, part)
     data = pkg.read_xml_bytes(part)
     cells = rest = None
     start = _plain(data) if fast else None
@@ -1083,14 +1189,18 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
             except UnicodeDecodeError:
                 region = None
             builder = _Cells(part, strings, locked_xfs)
-            with_v: list[tuple] | None = [] if key is not None and _seen(key) else None
+            with_v: list[tuple] | None = [] if recurring else None
             if region is not None and _cells_fast(region, builder, with_v):
                 cells = builder.finish()
                 rest = _sheet_rest_cached(part, data[:i] + b"<sheetData/>" + data[j + 12 :])
-                if (with_v is not None and not builder.arrays  # (arrays: cells made in finish)
-                        and _V_TEXT.search(data, 0, k + 1) is None
+                if (key is not None and _V_TEXT.search(data, 0, k + 1) is None
                         and _V_TEXT.search(data, j) is None):  # every <v> is a cell's
-                    _remember(key, _layout(with_v, pieces[1::2], cells, rest, builder))
+                    where = _frame(key[1])
+                    if where is not None:
+                        _keep(_FRAMES, (part, key[1][: where[0] + 1], key[1][where[1]:]), rest,
+                              _LAYOUTS_KEPT)
+                    if with_v is not None and not builder.arrays:  # (arrays: made in finish)
+                        _remember(key, _layout(with_v, pieces[1::2], cells, rest, builder))
     if cells is None:
         root = pkg.parse(part, data)
         builder = _Cells(part, strings, locked_xfs)
