@@ -755,13 +755,16 @@ def test_known_layouts_are_bounded():
 
 
 def test_known_string_items_are_bounded(monkeypatch):
-    monkeypatch.setattr(ooxml, "_STRING_ITEMS_KEPT", 20)
+    monkeypatch.setattr(ooxml, "_STRING_ITEMS_MAX_BYTES", 2000)
+    long = "x" * (ooxml._STRING_ITEM_MAX + 1)
     for n in range(10):
-        items = "".join(f"<si><t>{n}-{i}</t></si>" for i in range(7))
+        items = "".join(f"<si><t>{n}-{i}</t></si>" for i in range(6)) + f"<si><t>{long}</t></si>"
         sst = DECL + f'<sst xmlns="{MAIN}">' + items + "</sst>"
         pkg = read_package(package({"xl/sharedStrings.xml": sst}))
         assert pkg.sheet("Data").cells["A1"].value == f"{n}-0"
-        assert len(ooxml._STRING_ITEMS) <= 20
+        assert pkg.sheet("Data").cells["H1"].value == long
+        assert sum(2 * len(piece) + 100 for _ns, piece in ooxml._STRING_ITEMS) <= 2000 + 300
+        assert not any(long.encode() in piece for _ns, piece in ooxml._STRING_ITEMS)
 
 
 def test_known_layout_with_one_string_cell_follows_its_string():

@@ -534,10 +534,18 @@ def _entity(m: re.Match) -> str:
     raise _Fallback  # not a legal XML character: let ElementTree report it
 
 
-@lru_cache(maxsize=8192)
 def _decoded(s: str) -> str:
     """XML character data as a parser returns it: line ends normalised, references replaced.
-    (Memoised: the same formula texts recur in every return of a round.)"""
+    (Short texts are memoised: the same formula texts recur in every return of a round.)"""
+    return _decoded_short(s) if len(s) <= 2048 else _decode(s)
+
+
+@lru_cache(maxsize=8192)
+def _decoded_short(s: str) -> str:
+    return _decode(s)
+
+
+def _decode(s: str) -> str:
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in s:
@@ -648,15 +656,23 @@ def _shared_strings_by_item(data: bytes) -> list[str] | None:
 
 
 def _remember_items(ns: str, pieces: list[bytes], strings: list[str]) -> None:
-    if len(_STRING_ITEMS) + len(pieces) > _STRING_ITEMS_KEPT:
-        _STRING_ITEMS.clear()  # a bound, not a policy: a round's strings come back at once
-    _STRING_ITEMS.update(zip(((ns, piece) for piece in pieces), strings))
+    """Keep the short items (labels recur; a long text, such as the manifest, is one file's)."""
+    global _STRING_ITEMS_BYTES
+    for piece, string in zip(pieces, strings):
+        if len(piece) <= _STRING_ITEM_MAX and (ns, piece) not in _STRING_ITEMS:
+            if _STRING_ITEMS_BYTES > _STRING_ITEMS_MAX_BYTES:
+                _STRING_ITEMS.clear()  # a bound, not a policy: a round's labels come back
+                _STRING_ITEMS_BYTES = 0
+            _STRING_ITEMS[(ns, piece)] = string
+            _STRING_ITEMS_BYTES += 2 * len(piece) + 100
 
 
-#: (namespace, bytes of an <si> item without its "</si>") -> its string, for items read
-#: exactly by the fast path. A round's returns share some 400 items.
+#: (namespace, bytes of an <si> item without its "</si>") -> its string, for short items read
+#: exactly by the fast path. A round's returns share some 350 items, ~50 KB.
 _STRING_ITEMS: dict[tuple[str, bytes], str] = {}
-_STRING_ITEMS_KEPT = 20_000
+_STRING_ITEM_MAX = 2048
+_STRING_ITEMS_MAX_BYTES = 4 * 1024 * 1024
+_STRING_ITEMS_BYTES = 0  # about what _STRING_ITEMS holds
 
 
 # -- both paths -----------------------------------------------------------------------------------
