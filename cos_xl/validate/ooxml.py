@@ -1301,6 +1301,40 @@ def _sheet_rest(root: ET.Element, part: str = "") -> tuple:
     return protected, protection, validations, merged, _local(root.tag)
 
 
+@lru_cache(maxsize=32)
+def _defined_names(wb_part: str, data: bytes, sheet_names: tuple[str, ...]
+                   ) -> tuple[tuple[str, str], ...]:
+    """The workbook's defined names (name -> normalised reference; a local name as
+    "Sheet!name"), from its bytes: the same in every return of a round."""
+    wb = _parse_cached(wb_part, data)
+    ns = _ns(wb)
+    names: dict[str, str] = {}
+    folded: set[str] = set()
+    dn_parent = wb.find(ns + "definedNames")
+    for dn in dn_parent if dn_parent is not None else ():
+        if _local(dn.tag) != "definedName":
+            continue
+        name = dn.get("name")
+        if not name:
+            raise ValueError(f"{wb_part}: a definedName without a name")
+        local_id = dn.get("localSheetId")
+        if local_id is not None:
+            try:
+                key = f"{sheet_names[int(local_id)]}!{name}"
+            except (ValueError, IndexError):
+                raise ValueError(
+                    f"{wb_part}: defined name {name!r} has localSheetId {local_id!r}, but there"
+                    f" are {len(sheet_names)} sheets"
+                ) from None
+        else:
+            key = name
+        if key.lower() in folded:
+            raise ValueError(f"{wb_part}: defined name {key!r} appears twice")
+        folded.add(key.lower())
+        names[key] = _normalise_reference((dn.text or "").strip())
+    return tuple(names.items())
+
+
 def read_package(path_or_bytes: Path | str | bytes, *, fast: bool = True,
                  parts: Mapping[str, bytes] | None = None) -> PackageXml:
     """Read the locked structure of an .xlsx/.xlsm package (a path or its bytes).
@@ -1359,30 +1393,8 @@ def _read(pkg: _Package, fast: bool) -> PackageXml:
         state = sh.get("state") or "visible"
         sheets.append(_read_sheet(pkg, target, name, state, strings, locked_xfs, fast))
 
-    names: dict[str, str] = {}
-    folded: set[str] = set()
-    dn_parent = wb.find(ns + "definedNames")
-    for dn in dn_parent if dn_parent is not None else ():
-        if _local(dn.tag) != "definedName":
-            continue
-        name = dn.get("name")
-        if not name:
-            raise ValueError(f"{wb_part}: a definedName without a name")
-        local_id = dn.get("localSheetId")
-        if local_id is not None:
-            try:
-                key = f"{sheets[int(local_id)].name}!{name}"
-            except (ValueError, IndexError):
-                raise ValueError(
-                    f"{wb_part}: defined name {name!r} has localSheetId {local_id!r}, but there"
-                    f" are {len(sheets)} sheets"
-                ) from None
-        else:
-            key = name
-        if key.lower() in folded:
-            raise ValueError(f"{wb_part}: defined name {key!r} appears twice")
-        folded.add(key.lower())
-        names[key] = _normalise_reference((dn.text or "").strip())
+    names = dict(_defined_names(wb_part, pkg.read_xml_bytes(wb_part),
+                                tuple(sheet.name for sheet in sheets)))
 
     prot = wb.find(ns + "workbookProtection")
     workbook_protection = dict(prot.attrib) if prot is not None else None
