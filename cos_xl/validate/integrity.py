@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from operator import is_
 
 from cos_xl.findings import Finding
 from cos_xl.validate.expected import Expected
@@ -160,11 +161,16 @@ def _suspects(expected: Expected, sheets: dict) -> list[int]:
     inputs as they were issued (most of a workbook) are passed over in bulk; every other
     record is a suspect, to be judged one by one."""
     suspects = list(expected.marked)
-    for sheet_name, kind, indexes, refs, contents in expected.groups:
+    for group in expected.groups:
+        sheet_name, kind, indexes, refs, contents = group
         sheet = sheets.get(sheet_name)
         if sheet is None:
             continue  # no findings for the cells of a missing sheet
-        got = map(sheet.cells.get, refs)
+        got = tuple(map(sheet.cells.get, refs))
+        clean = _CLEAN.get(id(group))
+        if clean is not None and clean[0] is group and all(map(is_, got, clean[1])):
+            continue  # the very cells found clean before (a reader shares unchanged cells)
+        before = len(suspects)
         if kind == "s":
             suspects += [i for i, cell, want in zip(indexes, got, contents)
                          if cell is None or cell.value != want or cell.formula is not None
@@ -184,8 +190,17 @@ def _suspects(expected: Expected, sheets: dict) -> list[int]:
                                                   or not _blank(cell.value))]
         else:
             suspects += indexes
+            continue
+        if len(suspects) == before:
+            _CLEAN[id(group)] = (group, got)
+            if len(_CLEAN) > 256:
+                del _CLEAN[next(iter(_CLEAN))]
     suspects.sort()
     return suspects
+
+
+#: id(group of Expected.groups) -> (the group, the cells last found clean for it)
+_CLEAN: dict[int, tuple] = {}
 
 
 def _validated(sheet) -> set[str]:
