@@ -35,13 +35,11 @@ class UnknownTemplate(CosXlError):
 @dataclass(frozen=True)
 class Expected:
     sheets: list[str]
-    cells: list[list[str]]  # [address, kind, content] as the builder recorded them
+    #: the locked cells as (sheet, cell, kind, content), as the builder recorded them; the
+    #: regions of a period share the tuples of their skeleton (memory stays flat)
+    records: list[tuple[str, str, str, str]]
     names: dict[str, str]
     vba: dict[str, str]
-    # The cells as (sheet, cell, kind, content); derived from ``cells`` when not given (the
-    # regions of a period share the tuples of their skeleton: memory stays flat).
-    records: list[tuple[str, str, str, str]] = field(  # type: ignore[assignment]
-        default=None, compare=False, repr=False)
     #: indexes of the records whose content is the region's own (its name, code, district)
     marked: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: the other records by sheet and kind, in order: (sheet, kind, indexes, cells, contents);
@@ -50,14 +48,19 @@ class Expected:
         default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        if self.records is None:
-            out = []
-            for address, kind, content in self.cells:
-                sheet, cell = address.rsplit("!", 1)
-                out.append((sheet, cell, kind, content))
-            object.__setattr__(self, "records", out)
         if self.groups is None:
             object.__setattr__(self, "groups", _groups(self.records, set(self.marked)))
+
+
+def _records(cells: list[list[str]]) -> list[tuple[str, str, str, str]]:
+    """The builder's [address, kind, content] as (sheet, cell, kind, content); one string per
+    sheet name."""
+    sheet_names: dict[str, str] = {}
+    out = []
+    for address, kind, content in cells:
+        sheet, cell = address.rsplit("!", 1)
+        out.append((sheet_names.setdefault(sheet, sheet), cell, kind, content))
+    return out
 
 
 def _groups(records: list[tuple[str, str, str, str]], marked: set[int]) -> tuple:
@@ -90,7 +93,7 @@ def _inner(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)  # a ledger's periods (~0.2 MB each), so that none is rebuilt twice
 def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: str,
               previous: str, contact: str, macros: bool) -> str:
     form = load_form(form_name)
@@ -118,7 +121,7 @@ class _Skeleton:
     marked: tuple[int, ...]  # indexes of cells whose content holds a placeholder
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)  # as _skeleton (~0.4 MB each)
 def _parsed(*key) -> _Skeleton:
     text = _skeleton(*key)
     data = json.loads(text)
@@ -127,8 +130,8 @@ def _parsed(*key) -> _Skeleton:
                    if any(mark in content for mark in marks))
     if any(mark in json.dumps([data["sheets"], data["names"], data["vba"]]) for mark in marks):
         raise UnknownTemplate("заполнители региона вне ячеек: структура не поддерживается")
-    return _Skeleton(text, Expected(data["sheets"], data["cells"], data["names"], data["vba"],
-                                    marked=marked), marked)
+    return _Skeleton(text, Expected(data["sheets"], _records(data["cells"]), data["names"],
+                                    data["vba"], marked=marked), marked)
 
 
 @lru_cache(maxsize=128)
@@ -143,14 +146,13 @@ def _expected(key: tuple, code: str, digest: str) -> Expected:
         raise UnknownTemplate("структура, восстановленная по манифесту, не совпадает с "
                               "подписанной: шаблон сформирован другой версией cos-xl")
     base = skeleton.expected
-    cells, records = list(base.cells), list(base.records)
+    records = list(base.records)
     for i in skeleton.marked:
-        address, kind, content = cells[i]
+        content = records[i][3]
         for mark, value in replace:
             content = content.replace(mark, value)
-        cells[i] = [address, kind, content]
         records[i] = (*records[i][:3], content)
-    return Expected(base.sheets, cells, base.names, base.vba, records, base.marked, base.groups)
+    return Expected(base.sheets, records, base.names, base.vba, base.marked, base.groups)
 
 
 def expected_structure(manifest: dict) -> Expected:
