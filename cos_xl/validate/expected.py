@@ -93,7 +93,7 @@ def _inner(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-@lru_cache(maxsize=32)  # a ledger's periods (~0.2 MB each), so that none is rebuilt twice
+@lru_cache(maxsize=16)  # four years of quarters (~0.2 MB each)
 def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: str,
               previous: str, contact: str, macros: bool) -> str:
     form = load_form(form_name)
@@ -121,7 +121,7 @@ class _Skeleton:
     marked: tuple[int, ...]  # indexes of cells whose content holds a placeholder
 
 
-@lru_cache(maxsize=32)  # as _skeleton (~0.4 MB each)
+@lru_cache(maxsize=16)  # as _skeleton (~0.4 MB each)
 def _parsed(*key) -> _Skeleton:
     text = _skeleton(*key)
     data = json.loads(text)
@@ -134,8 +134,10 @@ def _parsed(*key) -> _Skeleton:
                                     data["vba"], marked=marked), marked)
 
 
-@lru_cache(maxsize=128)
 def _expected(key: tuple, code: str, digest: str) -> Expected:
+    """The region's structure: its period's skeleton with the region's texts, checked against
+    the signed digest. Not cached: a round sees each region once, and a cached region would
+    keep its skeleton's records alive after the skeleton is dropped."""
     skeleton = _parsed(*key)
     region = get_region(code)
     replace = ((NAME, region.full_name), (CODE, region.code), (DISTRICT, region.federal_district))
