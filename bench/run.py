@@ -82,7 +82,9 @@ from typing import Self
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))  # bench/generate.py, bench/consolidate.py
+    sys.path.insert(0, str(BENCH))  # bench/generate.py, bench/consolidate.py, bench/naive.py
+
+from naive import naive_read  # noqa: E402 (bench/ is on the path only from here)
 
 FIRST_PERIOD = "2020Q3"
 DISTINCT = 2500
@@ -223,25 +225,14 @@ def _measure_validate_batch(spec: dict) -> dict:
             "peak_mib": _peak_mib(), "worker_peak_mib": children.max_mib}
 
 
-def _naive_read(path: Path) -> tuple[dict, dict]:
-    import openpyxl
-    wb = openpyxl.load_workbook(path)  # full load: formulas, styles, validations
-    manifest = json.loads(wb["_manifest"]["B1"].value)
-    values = {}
-    for name, address in manifest["inputs"].items():
-        sheet, cell = address.rsplit("!", 1)
-        values[name] = wb[sheet][cell].value
-    return manifest, values
-
-
 def _measure_validate_naive(spec: dict) -> dict:
     files = [Path(p) for p in spec["files"]]
-    _naive_read(files[0])  # imports, as the cos-xl measurement's warm-up
+    naive_read(files[0])  # imports, as the cos-xl measurement's warm-up
     times = []
     started = time.perf_counter()
     for path in files:
         t = time.perf_counter()
-        _naive_read(path)
+        naive_read(path)
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - started
     return {"times": times, "total": total, "count": len(files), "peak_mib": _peak_mib()}
@@ -280,7 +271,7 @@ def _measure_intake_naive(spec: dict) -> dict:
     for path in files:
         t = time.perf_counter()
         data = path.read_bytes()
-        manifest, values = _naive_read(path)
+        manifest, values = naive_read(path)
         db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
                    (manifest["region_code"], manifest["period"],
                     hashlib.sha256(data).hexdigest(), data, json.dumps(values, default=str)))
