@@ -113,12 +113,11 @@ def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: 
 
 @dataclass(frozen=True)
 class _Skeleton:
-    """A period's structure with placeholders: its text (for the digest), its parsed form, and
-    where the placeholders are in the parsed cells."""
+    """A period's structure with placeholders: its text (for the digest) and its parsed form,
+    whose ``marked`` records hold a placeholder."""
 
     text: str
     expected: Expected
-    marked: tuple[int, ...]  # indexes of cells whose content holds a placeholder
 
 
 @lru_cache(maxsize=16)  # as _skeleton (~0.4 MB each)
@@ -131,7 +130,7 @@ def _parsed(*key) -> _Skeleton:
     if any(mark in json.dumps([data["sheets"], data["names"], data["vba"]]) for mark in marks):
         raise UnknownTemplate("заполнители региона вне ячеек: структура не поддерживается")
     return _Skeleton(text, Expected(data["sheets"], _records(data["cells"]), data["names"],
-                                    data["vba"], marked=marked), marked)
+                                    data["vba"], marked=marked))
 
 
 def _expected(key: tuple, code: str, digest: str) -> Expected:
@@ -149,7 +148,7 @@ def _expected(key: tuple, code: str, digest: str) -> Expected:
                               "подписанной: шаблон сформирован другой версией cos-xl")
     base = skeleton.expected
     records = list(base.records)
-    for i in skeleton.marked:
+    for i in base.marked:
         content = records[i][3]
         for mark, value in replace:
             content = content.replace(mark, value)

@@ -157,9 +157,10 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
 
 
 def _suspects(expected: Expected, sheets: dict) -> list[int]:
-    """The indexes of the records that may give a finding, in order. Labels, formulas and
-    inputs as they were issued (most of a workbook) are passed over in bulk; every other
-    record is a suspect, to be judged one by one."""
+    """The indexes of the records that may give a finding, in order. Labels, formulas, inputs,
+    numbers and blanks as they were issued (most of a workbook) are passed over in bulk, and a
+    group whose cells are the very objects found clean before is passed over at once; the
+    region's own records and every other kind are suspects, to be judged one by one."""
     suspects = list(expected.marked)
     for group in expected.groups:
         sheet_name, kind, indexes, refs, contents = group

@@ -1035,11 +1035,12 @@ _CHUNK_ROWS = 8
 _CHUNKS: dict[tuple, _Layout] = {}
 _CHUNKS_KEPT = 512  # ~10 KB each
 #: (part, the sheet's markup around its rows) -> what _sheet_rest said of it, for sheets read
-#: by the fast path whose every <v> is a cell's
+#: by the fast path whose every <v> is a cell's; as many as _LAYOUTS
 _FRAMES: dict[tuple, tuple] = {}
 
 
-def _keep(cache: dict, key: tuple, value: object, bound: int) -> None:
+def _keep(cache: dict, key: object, value: object, bound: int) -> None:
+    """Put ``key`` last in ``cache`` (oldest first) and drop the oldest beyond ``bound``."""
     cache[key] = value
     while len(cache) > bound:
         del cache[next(iter(cache))]
@@ -1076,9 +1077,9 @@ def _cells_by_chunks(part: str, key: bytes, texts: list[bytes], builder: _Cells
     try:
         for start in range(1, len(rows), _CHUNK_ROWS):
             chunk = b"<row " + b"<row ".join(rows[start : start + _CHUNK_ROWS])
-            count = chunk.count(b"<v></v>")
-            chunk_texts = texts[slot : slot + count]
-            slot += count
+            n = chunk.count(b"<v></v>")
+            chunk_texts = texts[slot : slot + n]
+            slot += n
             chunk_key = (part, chunk, xfs)
             layout = _CHUNKS.pop(chunk_key, None)
             if layout is None:
@@ -1168,13 +1169,11 @@ def _cells_tree(root: ET.Element, ns: str, builder: _Cells) -> None:
 
 def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[str],
                 locked_xfs: list[bool], fast: bool = True) -> SheetXml:
-    """One worksheet part. The returns of a round are one template filled by one or two office
-    programs: their sheets differ only in the texts of <v> (inputs, cached results,
-    shared-string indices). The part with those texts emptied identifies its layout exactly:
-    the emptied ``<v></v>`` are where the texts were (``<`` is never raw in XML text or
-    attributes, so no other text makes one) and no text can hide markup. So a sheet whose
-    layout was seen costs one regular-expression split and the cells whose text or shared
-    string changed; the first of each layout is read as usual (and checked for DTDs)."""
+    """One worksheet part (see "Layouts" above the fast path). A sheet whose layout is kept
+    costs one regular-expression split and the cells whose text or shared string changed; a
+    layout is kept once it recurs, after a full read (which also checks for DTDs). A sheet
+    with a new layout but a known frame is read by chunks of rows; anything else is read in
+    full, by the fast path or by ElementTree."""
     key = pieces = None
     recurring = False
     if fast:
@@ -1182,7 +1181,7 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
         key = (part, b"<v></v>".join(pieces[0::2]), tuple(locked_xfs))
         layout = _LAYOUTS.pop(key, None)
         if layout is not None:
-            _LAYOUTS[key] = layout  # the most recently used last
+            _keep(_LAYOUTS, key, layout, _LAYOUTS_KEPT)  # the most recently used last
             cells = _cells_by_layout(layout, pieces[1::2], _Cells(part, strings, locked_xfs))
             if cells is not None:
                 return _sheet_xml(name, state, cells, layout.rest, part)
@@ -1215,8 +1214,10 @@ def _read_sheet(pkg: _Package, part: str, name: str, state: str, strings: list[s
                     if where is not None:
                         _keep(_FRAMES, (part, key[1][: where[0] + 1], key[1][where[1]:]), rest,
                               _LAYOUTS_KEPT)
-                    if with_v is not None and not builder.arrays:  # (arrays: made in finish)
-                        _remember(key, _layout(with_v, pieces[1::2], cells, rest, builder))
+                    layout = _layout(with_v, pieces[1::2], cells, rest, builder) if (
+                        with_v is not None and not builder.arrays) else None  # (arrays: finish)
+                    if layout is not None:
+                        _keep(_LAYOUTS, key, layout, _LAYOUTS_KEPT)
     if cells is None:
         root = pkg.parse(part, data)
         builder = _Cells(part, strings, locked_xfs)
@@ -1240,17 +1241,8 @@ def _seen(key: tuple) -> bool:
     digest = hash(key)
     if digest in _SEEN:
         return True
-    _SEEN[digest] = None
-    if len(_SEEN) > 4 * _LAYOUTS_KEPT:
-        del _SEEN[next(iter(_SEEN))]
+    _keep(_SEEN, digest, None, 4 * _LAYOUTS_KEPT)
     return False
-
-
-def _remember(key: tuple, layout: _Layout | None) -> None:
-    if layout is not None:
-        _LAYOUTS[key] = layout
-        if len(_LAYOUTS) > _LAYOUTS_KEPT:
-            del _LAYOUTS[next(iter(_LAYOUTS))]
 
 
 @lru_cache(maxsize=256)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["read_vba_module", "read_vba_module_sources", "read_vba_modules"]
+__all__ = ["read_vba_module_sources", "read_vba_modules"]
 
 
 def read_vba_modules(data: bytes | str | os.PathLike[str]) -> dict[str, str]:
@@ -44,11 +44,6 @@ def read_vba_modules(data: bytes | str | os.PathLike[str]) -> dict[str, str]:
         return modules
     finally:
         parser.close()
-
-
-def read_vba_module(data: bytes, name: str) -> str | None:
-    """The source of one module of a ``vbaProject.bin``; None when the module is absent."""
-    return read_vba_module_sources(data, [name]).get(name)
 
 
 def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]:
