@@ -17,6 +17,7 @@ from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
 from cos_xl.files import write_atomically
 from cos_xl.periods import Period
+from cos_xl.plural import quantity
 from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
 from cos_xl.vba import wrappers
@@ -99,7 +100,8 @@ def generate(
     except CosXlError as exc:
         raise _fail(exc) from exc
     per = result.seconds / max(len(result.paths), 1) * 1000
-    console.print(f"Готово: {len(result.paths)} книг(и) за {result.seconds:.2f} с "
+    books = quantity(len(result.paths), "книга", "книги", "книг")
+    console.print(f"Готово: {books} за {result.seconds:.2f} с "
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
 
 
@@ -160,7 +162,7 @@ def validate(
     fails)."""
     import json as jsonlib
 
-    from cos_xl.validate.report import annotate as annotate_file
+    from cos_xl.validate.annotate import annotate as annotate_file
     from cos_xl.validate.report import print_table, to_json, write_xlsx_report
     from cos_xl.validate.run import validate_files
 
@@ -183,7 +185,7 @@ def validate(
                                      previous=previous_figures):
             results.append(result)
             if annotate is not None:
-                annotate_file(result, annotate)
+                annotate_file(result, annotate, key)
             progress.update(task, advance=1, description=result.path.name)
     if output_format == "json":
         typer.echo(jsonlib.dumps(to_json(results), ensure_ascii=False, indent=1))

@@ -74,15 +74,35 @@ def test_each_bad_value_points_at_its_cell(office, tmp_path, case):
     assert all(f.severity == "error" for f in findings)
 
 
-def test_unrecalculated_file_has_stale_indicator_values(tmp_path):
+def test_file_saved_without_calculated_values_gets_one_note(tmp_path):
+    """openpyxl (an analyst's script) writes formulas without their results: one info finding
+    names the indicators, no warning per indicator (the validator recomputes them anyway)."""
     path, manifest = write(tmp_path)
     wb = openpyxl.load_workbook(path, keep_vba=True)
     for input_id, value in CLEAN.items():
         sheet, row, col = split_address(manifest["inputs"][input_id])
         wb[sheet].cell(row + 1, col + 1, value)
+    saved = tmp_path / "openpyxl.xlsm"
+    wb.save(saved)
+    findings = [f for f in value_findings(FORM, read_returned(saved))
+                if f.code.startswith("indicator")]
+    assert [(f.code, f.severity) for f in findings] == [("indicators-not-calculated", "info")]
+    assert "E4.03" in findings[0].value and "openpyxl" in findings[0].message
+
+
+def test_a_saved_value_that_differs_from_the_recomputation_is_stale(tmp_path):
+    from cos_xl.demo.xlsxpatch import Cached, Constant, XlsxPackage
+
+    path, manifest = write(tmp_path)
+    book = XlsxPackage(path.read_bytes())
+    cells = {manifest["inputs"][k]: Constant(v) for k, v in CLEAN.items()
+             if isinstance(v, int | float)}
+    indicator = manifest["indicators"]["E4.03"]
+    book.set_cells({**cells, indicator: Cached(12.5)})
     stale = tmp_path / "stale.xlsm"
-    wb.save(stale)  # openpyxl keeps the cached formula results of the empty template
+    stale.write_bytes(book.to_bytes())
     findings = value_findings(FORM, read_returned(stale))
-    codes = {(f.code, f.name) for f in findings}
-    assert ("indicator-cache-stale", "IND_E4_03") in codes
-    assert all(f.severity != "error" for f in findings if f.code == "indicator-cache-stale")
+    found = [f for f in findings if f.code == "indicator-cache-stale"]
+    assert [(f.name, f.severity, f.value) for f in found if f.name == "IND_E4_03"] == [
+        ("IND_E4_03", "warning", 12.5)]
+    assert "в файле 12,5" in found[0].message

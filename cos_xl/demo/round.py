@@ -26,7 +26,8 @@ from cos_xl.ledger import IntakeOutcome, StatusRow, open_ledger
 from cos_xl.periods import Period
 from cos_xl.signing import resolve_key
 from cos_xl.spec import load_form
-from cos_xl.validate.report import annotate, write_xlsx_report
+from cos_xl.validate.annotate import annotate
+from cos_xl.validate.report import write_xlsx_report
 from cos_xl.validate.run import FileResult
 
 MARKER = ".cos-xl-demo"
@@ -149,7 +150,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     annotated = reports / "annotated"
     # Sent back to the regions: the files with an error or an unexplained warning.
     to_return = [r for r in results if any(f.severity != "info" for f in r.findings)]
-    written = [p for p in (annotate(r, annotated) for r in to_return) if p]
+    written = [p for p in (annotate(r, annotated, key) for r in to_return) if p]
     seconds["reports"] = time.perf_counter() - started
     say(f"Отчёт о проверке и {len(written)} книг с замечаниями для регионов → {reports}")
     paths.update({

@@ -54,6 +54,7 @@ FILTERS: dict[str, str] = {
     ".xlsm": "Calc MS Excel 2007 VBA XML",
     ".xls": "MS Excel 97",
     ".ods": "calc8",
+    ".csv": "Text - txt - csv (StarCalc)",
 }
 
 WORKER_SCRIPT = Path(__file__).with_name("uno_worker.py")

@@ -13,6 +13,11 @@ from cos_xl.spec import Input
 OK = "OK"
 DIGITS = "0123456789"
 MIN_PHONE_DIGITS = 10
+#: What a region is told to type instead of a number it typed as text (spaces between the
+#: digit groups, a decimal comma, a letter): the same words in Python and in the workbook.
+AS_TEXT_ADVICE = ("» — это текст, а не число. Введите только цифры, без пробелов между "
+                  "разрядами, точек и запятых (например, 1200000 вместо «1 200 000» "
+                  "или «1200000,0»)")
 
 #: Finding codes of input checks, with their Russian titles.
 CODES = {
@@ -53,7 +58,7 @@ def check_input(item: Input, value: object, label: str) -> InputProblem | None:
         return None
     if item.kind == "count":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return InputProblem("value-as-text", f"{label}: число записано как текст «{value}»")
+            return InputProblem("value-as-text", f"{label}: введено «{value}{AS_TEXT_ADVICE}")
         if value < 0:
             return InputProblem("value-negative", f"{label}: отрицательное число {fmt_number(value)}")
         if not float(value).is_integer():
@@ -86,7 +91,7 @@ def excel_input_check(item: Input, ref: str, label: str) -> tuple[str, str] | No
                 f'IF({ref}<>INT({ref}),"value-fraction","")),"value-as-text"))')
         msg = (f'IF(ISBLANK({ref}),{missing_msg},IF(ISNUMBER({ref}),IF({ref}<0,{lab}&"отрицательное '
                f'число "&{ref},IF({ref}<>INT({ref}),{lab}&"дробное число "&{ref},"{OK}")),'
-               f'{lab}&"число записано как текст «"&{ref}&"»"))')
+               f'{lab}&"введено «"&{ref}&{excel_string(AS_TEXT_ADVICE)}))')
         return code, msg
     if item.kind == "email":
         # Mirrors check_input: one "@" not first, a "." after it, no spaces.

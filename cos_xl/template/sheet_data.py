@@ -21,9 +21,12 @@ def _validation(item: Input, list_names: dict[str, str]) -> dict:
             total = excel_defined_name(item.part_of)
             return {**common, "validate": "integer", "criteria": "between", "minimum": 0,
                     "maximum": f"=IF(ISNUMBER({total}),{total},{_NO_TOTAL_YET})",
-                    "error_message": "Введите целое число от 0 до значения итоговой строки."}
+                    "error_message": "Введите целое число от 0 до значения итоговой строки: только "
+                                     "цифры, без пробелов и запятой (1200000, а не "
+                                     "«1 200 000»)."}
         return {**common, "validate": "integer", "criteria": ">=", "value": 0,
-                "error_message": "Введите целое число не меньше 0, без пробелов и текста."}
+                "error_message": "Введите целое число не меньше 0: только цифры, без пробелов и "
+                                 "запятой (1200000, а не «1 200 000» или «1200000,0»)."}
     if item.kind == "choice":
         return {**common, "validate": "list", "source": "=" + list_names[item.choices],
                 "error_message": "Выберите значение из списка; другие системы укажите в "

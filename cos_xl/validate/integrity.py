@@ -15,6 +15,8 @@ from functools import lru_cache
 from operator import is_
 
 from cos_xl.findings import Finding
+from cos_xl.rules.inputs import fmt_number
+from cos_xl.validate.annotation import ANNOTATION_SHEET
 from cos_xl.validate.expected import Expected
 from cos_xl.validate.ooxml import PackageXml
 
@@ -30,6 +32,10 @@ INTEGRITY_CODES = {
     "validation-removed": ("warning", "Удалена проверка данных ячейки"),
     "vba-changed": ("error", "Изменён или заменён проект VBA"),
     "vba-added": ("error", "В книгу без макросов добавлен проект VBA"),
+    "annotation-sheet-changed": ("error", "Лист «Замечания» изменён после проверки или добавлен "
+                                          "не проверяющим"),
+    "annotation-sheet-kept": ("info", "Лист «Замечания» предыдущей проверки не учитывается"),
+    "macros-removed": ("info", "Макросы удалены: показатели считаются встроенными формулами"),
 }
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _STRING = re.compile(r'"(?:[^"]|"")*"')
@@ -59,6 +65,13 @@ def normalise_ref(ref: str) -> str:
     return _code(ref.lstrip("="))
 
 
+def _shown(value: object) -> str:
+    """A cell's value in a message: ``100`` and ``12,5``, not ``100.0`` and ``12.5``."""
+    if isinstance(value, float):
+        return fmt_number(value)
+    return "" if value is None else str(value)
+
+
 def _blank(value: object) -> bool:
     return value is None or value == ""
 
@@ -78,11 +91,28 @@ def _same_value(kind: str, expected: str, got: object) -> bool:
 
 
 def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
-                       vba_digests: dict[str, str] | None = None) -> list[Finding]:
+                       vba_digests: dict[str, str] | None = None,
+                       annotation_sealed: bool | None = None) -> list[Finding]:
     """Findings for the structure; ``vba_digests`` are SHA-256 of the file's VBA module
-    sources when its vbaProject.bin differs from the one issued (read with olevba)."""
+    sources when its vbaProject.bin differs from the one issued (read with olevba);
+    ``annotation_sealed`` says whether the file's added sheet «Замечания» carries the
+    validator's valid seal (None: the file has no such sheet)."""
     findings: list[Finding] = []
     names = [sheet.name for sheet in package.sheets]
+    if annotation_sealed is not None and ANNOTATION_SHEET not in expected.sheets:
+        names = [name for name in names if name != ANNOTATION_SHEET]
+        if annotation_sealed:
+            findings.append(Finding(
+                "annotation-sheet-kept", "info",
+                f"Лист «{ANNOTATION_SHEET}» с замечаниями предыдущей проверки не учитывается: "
+                "исправленная копия с замечаниями принимается так же, как исходный файл.",
+                sheet=ANNOTATION_SHEET))
+        else:
+            findings.append(Finding(
+                "annotation-sheet-changed", "error",
+                f"Лист «{ANNOTATION_SHEET}» изменён после проверки (или добавлен в книгу не "
+                f"при проверке): удалите лист «{ANNOTATION_SHEET}» и отправьте файл снова; "
+                "остальные листы при этом не меняйте.", sheet=ANNOTATION_SHEET))
     if names != expected.sheets:
         findings.append(Finding(
             "sheets-changed", "error",
@@ -121,7 +151,7 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                 findings.append(Finding(
                     "formula-replaced", "error",
                     f"{sheet_name}!{cell_ref}: формула заменена значением "
-                    f"«{'' if value is None else value}».", value=value, **where))
+                    f"«{_shown(value)}».", value=value, **where))
             elif formula != content and normalise_formula(formula) != normalise_formula(content):
                 findings.append(Finding(
                     "formula-changed", "error",
@@ -135,7 +165,7 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                                         **where))
             continue
         if formula or not _same_value(kind, content, value):
-            shown = f"={formula}" if formula else ("пусто" if _blank(value) else value)
+            shown = f"={formula}" if formula else ("пусто" if _blank(value) else _shown(value))
             wanted = content.split(":", 1)[1] if kind == "m" else content
             findings.append(Finding(
                 "label-changed", "error",
@@ -221,8 +251,12 @@ def _vba_findings(package: PackageXml, expected: Expected, manifest: dict,
         return []
     if vba_digests is None:
         return []  # the project is byte for byte the one issued
+    if not package.vba_project:  # saved as .xlsx, or macros dropped: not a figure changes
+        return [Finding("macros-removed", "info",
+                        "Макросы удалены (файл сохранён без проекта VBA, например как .xlsx): "
+                        "показатели считаются встроенными формулами, это допустимо.")]
     missing = {name for name, digest in expected.vba.items() if vba_digests.get(name) != digest}
-    if not package.vba_project or missing:
+    if missing:
         return [Finding("vba-changed", "error",
                         "Проект VBA книги изменён или удалён (модули: "
                         f"{', '.join(sorted(missing)) or 'все'}): верните исходный файл.")]

@@ -36,6 +36,7 @@ class Returned:
     manifest: dict | None
     values: dict[str, object] = field(default_factory=dict)
     explanations: dict[str, str] = field(default_factory=dict)
+    #: indicator code -> the value saved in its cell: "" for an empty result, None for none
     cached: dict[str, object] = field(default_factory=dict)
 
 
@@ -55,13 +56,14 @@ def _cell_ref(address: str) -> tuple[str, str]:
     return sheet_name, address.rsplit("!", 1)[1].replace("$", "").upper()
 
 
-def _value(package: PackageXml, address: str) -> object:
+def _value(package: PackageXml, address: str, raw: bool = False) -> object:
+    """The value of a cell: None for an empty one (and, unless ``raw``, for ``""``)."""
     sheet_name, cell_ref = _cell_ref(address)
     for sheet in package.sheets:
         if sheet.name == sheet_name:
             cell = sheet.cells.get(cell_ref)
             value = cell.value if cell is not None else None
-            return None if value == "" else value
+            return None if value == "" and not raw else value
     return None
 
 
@@ -87,7 +89,8 @@ def returned_from_package(path: Path, package: PackageXml) -> Returned:
                 found = _value(package, entry["explanation"])
                 if found is not None and str(found).strip():
                     explanations[rule_id] = str(found).strip()
-        cached = {code: _value(package, address)
+        # "" is a formula's empty result, None no result saved at all
+        cached = {code: _value(package, address, raw=True)
                   for code, address in (manifest.get("indicators") or {}).items()}
     except (ValueError, AttributeError, TypeError) as exc:
         raise ReadError(f"{Path(path).name}: манифест указывает на несуществующие ячейки: "

@@ -4,7 +4,6 @@ files, and annotated copies of the returned workbooks to send back to the region
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,55 +105,3 @@ def write_xlsx_report(results: Sequence[FileResult], path: Path) -> None:
             row += 1
     rows.autofilter(0, 0, max(row - 1, 1), 9)
     wb.close()
-
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def annotated_path(source: Path, out_dir: Path) -> Path:
-    """A file name inside ``out_dir`` whatever the returned file was called."""
-    stem = _SAFE_NAME.sub("_", source.stem).strip("._") or "workbook"
-    suffix = source.suffix.lower() if source.suffix.lower() in (".xlsx", ".xlsm") else ".xlsx"
-    return out_dir / f"{stem}_zamechaniya{suffix}"
-
-
-def annotate(result: FileResult, out_dir: Path) -> Path | None:
-    """A copy of the returned workbook with the cells of the findings highlighted and
-    commented and a sheet «Замечания» in front; the original is never modified. None when the
-    file cannot be opened as a workbook (its findings say why)."""
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    try:
-        wb = openpyxl.load_workbook(result.path, keep_vba=result.path.suffix.lower() == ".xlsm")
-    except Exception:  # a file the safety layer rejected or openpyxl cannot read
-        return None
-    fills = {"error": PatternFill("solid", fgColor="FFC7CE"),
-             "warning": PatternFill("solid", fgColor="FFEB9C"),
-             "info": PatternFill("solid", fgColor="DDEBF7")}
-    notes: dict[tuple[str, str], list[str]] = {}
-    for f in result.findings:
-        if f.sheet in wb.sheetnames and f.cell:
-            notes.setdefault((f.sheet, f.cell), []).append(f"{SEVERITY_RU[f.severity]}: "
-                                                           f"{f.message}")
-            wb[f.sheet][f.cell].fill = fills[f.severity]
-    for (sheet, cell), texts in notes.items():
-        wb[sheet][cell].comment = Comment("\n".join(texts)[:30000], "cos-xl")
-    ws = wb.create_sheet("Замечания", 0)
-    ws.append(["Итог проверки:", VERDICT_RU[result.verdict]])
-    ws.append([])
-    ws.append(["Код", "Вид", "Лист", "Ячейка", "Сообщение"])
-    for f in result.findings:
-        ws.append([f.code, SEVERITY_RU[f.severity], f.sheet or "", f.cell or "", f.message])
-    for column, width in zip("ABCDE", (22, 15, 14, 8, 100), strict=True):
-        ws.column_dimensions[column].width = width
-    for row in ws.iter_rows():
-        for c in row:
-            if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@")):
-                c.data_type = "s"  # a message is text, never a formula
-    wb.active = 0
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = annotated_path(result.path, out_dir)
-    wb.save(target)
-    return target

@@ -19,6 +19,7 @@ from cos_xl.periods import Period
 from cos_xl.signing import SigningKey, verify
 from cos_xl.spec import Form
 from cos_xl.template.builder import sha256_text, vba_project
+from cos_xl.validate.annotation import ANNOTATION_SHEET, sealed
 from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
 from cos_xl.validate.integrity import integrity_findings
 from cos_xl.validate.ooxml import read_package
@@ -134,12 +135,23 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     except UnknownTemplate as exc:
         return done(findings + [Finding("template-unknown", "error", str(exc))])
     findings += integrity_findings(package, expected, manifest,
-                                   _vba_digests(package.vba_project, sorted(expected.vba)))
+                                   _vba_digests(package.vba_project, sorted(expected.vba)),
+                                   _annotation_sealed(package, returned.manifest_text or "", key))
     findings += value_findings(form, returned, _previous_for(manifest, previous))
     result.values = dict(returned.values)
     result.explanations = dict(returned.explanations)
     result.manifest = manifest
     return done(findings)
+
+
+def _annotation_sealed(package, manifest_text: str, key: SigningKey) -> bool | None:
+    """None when the file has no sheet «Замечания»; else whether it is the validator's own."""
+    for sheet in package.sheets:
+        if sheet.name == ANNOTATION_SHEET:
+            return sealed({ref: cell.value for ref, cell in sheet.cells.items()
+                           if cell.formula is None}, manifest_text, key) and not any(
+                cell.formula is not None for cell in sheet.cells.values())
+    return None
 
 
 def _previous_for(manifest: dict, previous: Mapping[str, Mapping] | None

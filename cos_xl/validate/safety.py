@@ -148,6 +148,11 @@ _RESEND = ("Откройте полученный шаблон в Microsoft Exce
            "заполните его и сохраните в том же формате, в котором он был разослан "
            "(.xlsm или .xlsx), затем отправьте файл снова.")
 _REJECTED = "Файл не обрабатывается из соображений безопасности. "
+# For a file saved in another format: how to save it as the workbook it should be.
+_SAVE_AS = ("Откройте полученный шаблон (или этот файл) и сохраните его как «Книга Excel "
+            "(.xlsx/.xlsm)»: в Excel — «Файл → Сохранить как», тип «Книга Excel с поддержкой "
+            "макросов (*.xlsm)» или «Книга Excel (*.xlsx)»; в LibreOffice — «Файл → Сохранить "
+            "как», тип «Excel 2007–365»; затем отправьте файл снова.")
 
 
 def _size(n: int) -> str:
@@ -379,7 +384,7 @@ def _inspect_ole(f: BinaryIO, size: int, findings: list[Finding]) -> Kind:
         findings.append(_finding(
             "file-legacy-xls",
             "Книга сохранена в старом формате Excel 97–2003 (.xls), в котором теряются защита, "
-            "проверки и подпись шаблона. " + _RESEND, "xls"))
+            "проверки и подпись шаблона. " + _SAVE_AS, "xls"))
         return "xls"
     what = "документ Word 97–2003" if "worddocument" in names else "составной документ OLE"
     findings.append(_finding(
@@ -826,10 +831,14 @@ class _ZipCheck:
         mimetype = self.collected.get("mimetype", b"").strip()
         if mimetype.startswith(b"application/vnd.oasis.opendocument."):
             if mimetype == _ODS_MIME:
+                # LibreOffice's own .ods keeps its Basic libraries as XML with a DOCTYPE: not
+                # an attack on a reader that never parses an .ods, and not what to tell a
+                # region that merely saved in the wrong format.
+                self.findings[:] = [f for f in self.findings if f.code != "xml-doctype"]
                 self.add("file-ods",
-                         "Файл — таблица OpenDocument (.ods, формат LibreOffice Calc, "
-                         "Р7-Офис, МойОфис), а не книга Excel; при сохранении в этот формат "
-                         "теряются проверки и подпись шаблона. " + _RESEND, "ods")
+                         "Файл сохранён как таблица OpenDocument (.ods, формат LibreOffice Calc, "
+                         "Р7-Офис, МойОфис), а не книга Excel; в этом формате теряются защита, "
+                         "проверки и подпись шаблона. " + _SAVE_AS, "ods")
                 return "ods"
             what = _shown(mimetype.decode("ascii", "replace"))
             self.add("ooxml-parts-missing",
@@ -869,13 +878,13 @@ def _not_a_workbook(head: bytes, findings: list[Finding]) -> Kind:
                 "file-html",
                 "Файл — веб-страница HTML (например, сохранённая из Excel как «Веб-страница» "
                 "или выгруженная из другой системы с расширением .xls), а не книга Excel. "
-                + _RESEND, "html"))
+                + _SAVE_AS, "html"))
             return "html"
         if kind == "csv":
             findings.append(_finding(
                 "file-csv",
-                "Файл — текст с разделителями (CSV), а не книга Excel: в нём нет листов, "
-                "проверок и подписи шаблона. " + _RESEND, "csv"))
+                "Файл сохранён как текст с разделителями (CSV), а не книга Excel: в нём нет "
+                "листов, проверок и подписи шаблона. " + _SAVE_AS, "csv"))
             return "csv"
         findings.append(_finding("file-not-zip", f"Файл — {label}, а не книга Excel. " + _RESEND,
                                  label))

@@ -9,12 +9,14 @@ import math
 from cos_xl import core
 from cos_xl.findings import Finding
 from cos_xl.periods import Period
+from cos_xl.rules.inputs import fmt_number
 from cos_xl.spec import Form
 from cos_xl.validate.reader import Returned
 
 #: Codes this module adds to those of the form's rules and of the input checks.
 VALUE_CODES = {
     "indicator-cache-stale": ("warning", "Значение показателя в файле не совпадает с расчётом"),
+    "indicators-not-calculated": ("info", "Книга сохранена без рассчитанных значений формул"),
 }
 
 
@@ -75,7 +77,10 @@ def value_findings(form: Form, returned: Returned,
 
 
 def _stale_cache(form: Form, returned: Returned, ns: dict) -> list[Finding]:
-    out = []
+    """A warning per indicator whose value saved in the file differs from the recomputation;
+    indicators saved with no value at all (a program that writes formulas without computing
+    them: openpyxl, a script, a copy annotated by the validator) get one note together."""
+    out, uncalculated = [], []
     for ind in form.indicators:
         if ind.spec.code not in returned.cached:
             continue
@@ -83,17 +88,35 @@ def _stale_cache(form: Form, returned: Returned, ns: dict) -> list[Finding]:
         if expected is core.ERROR:
             continue
         got = returned.cached[ind.spec.code]
-        got = None if got in (None, "") else got
+        if got is None and expected is not None:  # no <v> at all: never calculated
+            uncalculated.append(ind.spec.code)
+            continue
+        got = None if got == "" else got
         same = (got is None and expected is None) or (
             isinstance(got, int | float) and isinstance(expected, int | float)
             and math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9))
         if not same:
             sheet, cell = _where(returned, ind.spec.name)
-            shown = "пусто" if got is None else got
+            shown = "пусто" if got is None else _number(got)
             out.append(Finding(
                 "indicator-cache-stale", "warning",
                 f"{form.label(ind.spec.name)}: в файле {shown}, по данным файла должно быть "
-                f"{'пусто' if expected is None else round(expected, 6)}: книга не пересчитана "
+                f"{'пусто' if expected is None else _number(expected)}: книга не пересчитана "
                 "или значение изменено; пересчитайте книгу (Ctrl+Alt+F9) и сохраните.",
                 name=ind.spec.name, sheet=sheet, cell=cell, value=got))
+    if uncalculated:
+        out.insert(0, Finding(
+            "indicators-not-calculated", "info",
+            f"В файле не сохранены рассчитанные значения показателей ({', '.join(uncalculated)}): "
+            "так сохраняют книгу программы, которые не пересчитывают формулы (например, "
+            "openpyxl). Показатели рассчитаны при проверке по введённым данным; чтобы видеть "
+            "их в файле, откройте его в Excel или LibreOffice и сохраните.",
+            value=uncalculated))
     return out
+
+
+def _number(value: object) -> str:
+    """A number as a Russian reader writes it, to six decimals at most: ``99,282297``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt_number(round(float(value), 6))
+    return str(value)
