@@ -30,6 +30,7 @@ from cos_xl.consolidate.model import (
 )
 from cos_xl.core import IndicatorValue, compute_indicators
 from cos_xl.errors import CosXlError
+from cos_xl.plural import plural
 from cos_xl.periods import Period
 from cos_xl.regions import FEDERAL_DISTRICTS, Region, regions_for_period
 from cos_xl.spec import Form
@@ -219,15 +220,18 @@ def _national_row(form: Form, campaign: Campaign, period: Period, info: Indicato
     if info.code == E40107:
         target = float(national.e40107_min)
         met = figure.value is not None and at_least(figure.value, None, target)
-        return row(target, met, f"Национальный результат: не менее {_int_ru(target)} человек "
+        people = plural(target, "человека", "человек", "человек")
+        return row(target, met, f"Национальный результат: не менее {_int_ru(target)} {people} "
                                 "по всем субъектам (письмо ГД-1452/04, п. 7)")
     if info.code == E40111:
         parts = e40111_parts(national, figure.value, inputs)
+        children = plural(national.e40111_students_min, "ребёнка", "детей", "детей")
+        regions = plural(national.e40111_subjects_min, "субъекта", "субъектов", "субъектов")
         return row(parts[0].target, all(part.met for part in parts),
                    f"Национальный результат: не менее {_int_ru(national.e40111_students_min)} "
-                   f"детей, не менее {_num_ru(national.e40111_org_share_min)}% "
+                   f"{children}, не менее {_num_ru(national.e40111_org_share_min)}% "
                    "общеобразовательных организаций в субъектах-участниках, не менее "
-                   f"{national.e40111_subjects_min} субъектов; выполнен, когда выполнены все "
+                   f"{national.e40111_subjects_min} {regions}; выполнен, когда выполнены все "
                    "три условия (письмо ГД-1452/04, п. 8)", parts)
     if info.kind == "share" and info.code in targets:
         target = targets[info.code]

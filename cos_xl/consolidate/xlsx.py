@@ -21,6 +21,7 @@ from cos_xl.consolidate.model import (
     AbsentRegion, Figure, IndicatorInfo, NationalReport, NationalRow, SubmissionRef, UnitRow,
 )
 from cos_xl.files import write_atomically
+from cos_xl.plural import plural
 
 SHEET_SUMMARY = "Сводка"
 SHEET_REGIONS = "Регионы"
@@ -154,8 +155,9 @@ def _summary(ws: Worksheet, report: NationalReport, st: _Styles) -> None:
                           "«Цифровая образовательная среда»", st.title)
     ws.write_string(1, 0, f"Отчётный период: {report.period_title} ({report.period}); значения "
                           "на последний день периода, нарастающим итогом.", st.text)
+    of_regions = plural(report.regions_expected, "субъекта", "субъектов", "субъектов")
     ws.write_string(2, 0, f"Приняты отчёты {report.regions_reported} из "
-                          f"{report.regions_expected} субъектов; не получены: "
+                          f"{report.regions_expected} {of_regions}; не получены: "
                           f"{len(report.missing)}; отклонены без принятой версии: "
                           f"{len(report.rejected)}.", st.text)
     ws.write_string(3, 0, "Доля = сумма числителей / сумма знаменателей × 100 по принятым "

@@ -24,6 +24,7 @@ from cos_xl.errors import CosXlError
 from cos_xl.generate import generate
 from cos_xl.ledger import IntakeOutcome, StatusRow, open_ledger
 from cos_xl.periods import Period
+from cos_xl.plural import quantity
 from cos_xl.signing import resolve_key
 from cos_xl.spec import load_form
 from cos_xl.validate.annotate import annotate
@@ -97,7 +98,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     started = time.perf_counter()
     generated = generate(parsed, out / "templates", key, campaign=campaign, regions=regions)
     seconds["generate"] = time.perf_counter() - started
-    say(f"Шаблоны: {len(generated.paths)} книг за {seconds['generate']:.1f} с → "
+    say(f"Шаблоны: {_books(len(generated.paths))} за {seconds['generate']:.1f} с → "
         f"{out / 'templates'}")
 
     started = time.perf_counter()
@@ -110,7 +111,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
         files = write_returns(plan, templates, out / "returns")
     seconds["fill"] = time.perf_counter() - started
     how = "в LibreOffice" if through_libreoffice else "программно"
-    say(f"Регионы заполнили и прислали {len(files)} файлов ({how}), не прислали: "
+    say(f"Регионы заполнили и прислали {_files(len(files))} ({how}), не прислали: "
         f"{len(plan.missing)}; {seconds['fill']:.1f} с")
 
     started = time.perf_counter()
@@ -122,7 +123,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
             moment["now"] = planned.send.received_at
             outcomes += ledger.intake([planned.path], key, allow_dev_key=True)
         seconds["intake"] = time.perf_counter() - started
-        say(f"Приём в реестр: {len(outcomes)} файлов за {seconds['intake']:.1f} с → "
+        say(f"Приём в реестр: {_files(len(outcomes))} за {seconds['intake']:.1f} с → "
             f"{ledger_path}")
         status = ledger.status(parsed, campaign, now=plan.deadline_at + dt.timedelta(days=7))
 
@@ -140,7 +141,8 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     write_json(report, paths["Национальная сводка (JSON)"])
     write_csv(report, paths["Национальная сводка (CSV)"])
     seconds["consolidate"] = time.perf_counter() - started
-    say(f"Сводка по {len(accepted)} субъектам за {seconds['consolidate']:.2f} с → {national}")
+    regions = quantity(len(accepted), "субъекту", "субъектам", "субъектам")
+    say(f"Сводка по {regions} за {seconds['consolidate']:.2f} с → {national}")
 
     started = time.perf_counter()
     results = [_file_result(o) for o in outcomes]
@@ -152,7 +154,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     to_return = [r for r in results if any(f.severity != "info" for f in r.findings)]
     written = [p for p in (annotate(r, annotated, key) for r in to_return) if p]
     seconds["reports"] = time.perf_counter() - started
-    say(f"Отчёт о проверке и {len(written)} книг с замечаниями для регионов → {reports}")
+    say(f"Отчёт о проверке и {_books(len(written))} с замечаниями для регионов → {reports}")
     paths.update({
         "Шаблоны регионов": out / "templates",
         "Присланные файлы": out / "returns",
@@ -161,6 +163,14 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
         "Книги с замечаниями": annotated,
     })
     return DemoResult(out, plan, files, outcomes, status, report, paths, seconds)
+
+
+def _books(n: int) -> str:
+    return quantity(n, "книга", "книги", "книг")
+
+
+def _files(n: int) -> str:
+    return quantity(n, "файл", "файла", "файлов")
 
 
 def _file_result(outcome: IntakeOutcome) -> FileResult:

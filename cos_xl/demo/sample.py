@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cos_xl.periods import Period
+from cos_xl.plural import plural
 from cos_xl.regions import Region, all_regions, regions_for_period
 from cos_xl.spec import Form, load_form
 
@@ -338,8 +339,9 @@ def sample_explanations(period: Period | str, inputs: Mapping[str, Mapping[str, 
         profile = _profiles(seed)[code]
         missing = sum(int(values[f"orgs_{g}"]) - int(values[f"e40105_{g}"]) for g in ("go", "do"))
         if missing > 0 and profile.explains:
+            orgs = plural(missing, "организации", "организаций", "организаций")
             out[code] = {rule_id: (
-                f"На сайтах {missing} организаций обновляется раздел «Сведения об "
+                f"На сайтах {missing} {orgs} обновляется раздел «Сведения об "
                 f"образовательной организации»; срок завершения — {due}.")}
     return out
 

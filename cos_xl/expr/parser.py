@@ -8,6 +8,7 @@ import re
 from functools import lru_cache
 
 from cos_xl.errors import ExprError
+from cos_xl.plural import quantity
 from cos_xl.expr.nodes import (
     FUNCTIONS,
     IDENT_RE,
@@ -71,6 +72,16 @@ _BAD_NODES = {
 }
 
 _ALLOWED_FUNCS = ", ".join(FUNCTIONS)
+
+
+def _arguments(lo: int, hi: int | None) -> str:
+    """How many arguments a function takes: «1 аргумент», «от 1 до 3 аргументов»."""
+    if lo == hi:
+        return quantity(lo, "аргумент", "аргумента", "аргументов")
+    genitive = ("аргумента", "аргументов", "аргументов")
+    if hi is None:
+        return f"не меньше {quantity(lo, *genitive)}"
+    return f"от {lo} до {quantity(hi, *genitive)}"
 
 
 def _quote(source: str) -> str:
@@ -198,8 +209,7 @@ class _Converter:
         lo, hi = FUNCTIONS[fname]
         n = len(node.args)
         if n < lo or (hi is not None and n > hi):
-            need = str(lo) if lo == hi else f"от {lo} до {hi}"
-            raise self.fail(node, f"{fname}() принимает {need} аргумент(ов), передано {n}",
+            raise self.fail(node, f"{fname}() принимает {_arguments(lo, hi)}, передано {n}",
                             f"{fname}() takes {lo if lo == hi else f'{lo}..{hi}'} "
                             f"arguments, {n} given")
         if fname == "BLANK" and not isinstance(node.args[0], ast.Name):
@@ -242,7 +252,8 @@ def parse(source: str) -> Expr:
         raise ExprError(f"Выражение должно быть строкой, получено {type(source).__name__} "
                         "(expression must be a string)")
     if len(source) > MAX_LENGTH:
-        raise ExprError(f"Слишком длинное выражение {_quote(source)}: {len(source)} символов, "
+        raise ExprError(f"Слишком длинное выражение {_quote(source)}: "
+                        f"{quantity(len(source), 'символ', 'символа', 'символов')}, "
                         f"допустимо не больше {MAX_LENGTH} (expression longer than "
                         f"{MAX_LENGTH} characters)")
     if not source.strip():

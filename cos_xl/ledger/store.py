@@ -35,6 +35,7 @@ from cos_xl.ledger.records import (
 )
 from cos_xl.ledger.schema import blobs, receipts, submissions
 from cos_xl.periods import Period
+from cos_xl.plural import quantity
 from cos_xl.spec import Form
 from cos_xl.submission import ACCEPTED, Submission
 
@@ -209,7 +210,8 @@ class Ledger:
         if row is None:
             raise LedgerError(f"В реестре нет файла с SHA-256 {sha256} (no such file)")
         if row.data is None:
-            raise LedgerError(f"Файл {sha256} ({row.size} байт) превышал предел размера: "
+            size = quantity(row.size, "байт", "байта", "байт")
+            raise LedgerError(f"Файл {sha256} ({size}) превышал предел размера: "
                               "сохранены только его сумма и размер (bytes not kept)")
         return bytes(row.data)
 
