@@ -223,24 +223,27 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
                                width=420, height=160)
 
     ws = wb.create_sheet(ANNOTATION_SHEET, 0)
-    bold = Font(bold=True)
+
+    def font(**kwargs) -> Font:  # one face for the sheet (Calibri; Carlito in LibreOffice)
+        return Font(name="Calibri", size=kwargs.pop("size", 11), **kwargs)
+
+    bold = font(bold=True)
     wrap_top = Alignment(wrap_text=True, vertical="top")
     texts: dict[str, str] = {}
 
-    def put(ref: str, text: str, font=None, fill: str | None = None, align=wrap_top) -> None:
+    def put(ref: str, text: str, face=None, fill: str | None = None, align=wrap_top) -> None:
         cell = ws[ref]
         cell.value = text
         cell.data_type = "s"  # a message is text, never a formula
         cell.alignment = align
-        if font is not None:
-            cell.font = font
+        cell.font = face if face is not None else font()
         if fill:
             cell.fill = PatternFill("solid", fgColor=fill, bgColor=fill)
         texts[ref] = text
 
     checked = dt.datetime.now(MOSCOW).strftime("%d.%m.%Y %H:%M")
     verdict_line = f"Итог проверки: {VERDICT_WORDS[result.verdict]} — {_counts(findings)}"
-    put("A1", "Замечания по итогам проверки", Font(bold=True, size=14), align=None)
+    put("A1", "Замечания по итогам проверки", font(bold=True, size=14), align=None)
     put("A2", _region_line(result, manifest))
     put("A3", _period_line(result))
     put("A4", verdict_line, bold, _VERDICT_FILL[result.verdict])
@@ -265,7 +268,7 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
         if location:
             ws[f"B{row}"].hyperlink = Hyperlink(ref=f"B{row}", location=location,
                                                 display=shown)
-            ws[f"B{row}"].font = Font(color="0563C1", underline="single")
+            ws[f"B{row}"].font = font(color="0563C1", underline="single")
         put(f"C{row}", SEVERITY_RU[f.severity], fill=_FILLS[f.severity])
         put(f"D{row}", value, align=Alignment(horizontal="right", vertical="top"))
         put(f"E{row}", f.code)
@@ -279,7 +282,7 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
     footer = row + 2
     put(f"A{footer}", "Этот лист добавлен при проверке и защищён от изменения. При повторной "
                       "отправке он не учитывается; удалять его не нужно.",
-        Font(italic=True, color="595959"))
+        font(italic=True, color="595959"))
 
     # the seal, and the fills to put back when this copy is annotated again, in hidden cells
     put(f"{FILLS_COLUMN}1", json.dumps(before, ensure_ascii=False, sort_keys=True))
