@@ -12,7 +12,10 @@ import pytest
 from cos_xl import core
 from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec import load_form
-from cos_xl.template.layout import SHEET_MANIFEST
+from cos_xl.template.layout import IND_COLS, SHEET_INDICATORS, SHEET_MANIFEST
+from cos_xl.template.sheet_indicators import (
+    ENGINE_NATIVE, ENGINE_ROW, note_text, status_text,
+)
 from conftest import require_tool
 from helpers import write
 
@@ -61,9 +64,16 @@ def test_indicators_recalculated_by_libreoffice_equal_the_core(office, tmp_path,
     suffix = ".xlsm" if macros else ".xlsx"
     path, manifest = write(tmp_path, f"cos_2020Q3_77{suffix}", macros=macros)
     names = [ind.spec.name for ind in FORM.indicators] + ["CHECK_ERRORS"]
+    sheet = f"'{SHEET_INDICATORS}'"
+    engine = f"{sheet}!A{ENGINE_ROW + 1}"
+    row_of = {ind.spec.code: int(manifest["indicators"][ind.spec.code].split("!")[1][1:])
+              for ind in FORM.indicators}
+    texts = {(code, column): f"{sheet}!{'ABCDEFGHIJKL'[IND_COLS[column]]}{row}"
+             for code, row in row_of.items() for column in ("status", "agree", "note")}
     saved = tmp_path / f"saved{suffix}"
     got = office.process(path, set_values={FORM.excel_name(k): v for k, v in values.items()},
-                         read=names, save_as=saved, macros=run_macros)
+                         read=names + [engine, *texts.values()], save_as=saved,
+                         macros=run_macros)
     expected = core.compute_indicators(FORM, values)
     for ind in FORM.indicators:
         want = expected[ind.spec.code].value
@@ -77,6 +87,18 @@ def test_indicators_recalculated_by_libreoffice_equal_the_core(office, tmp_path,
         1 for r in core.evaluate_rules(FORM, core.namespace(FORM, values))
         if r.rule.severity == "error" and r.status in ("fail", "not-evaluated"))
     assert got["CHECK_ERRORS"] == errors
+
+    # No add-in in LibreOffice: said once above the table, not as an error on every row; a
+    # zero denominator is a dash and a note.
+    assert got[engine] == ENGINE_NATIVE
+    ns = core.namespace(FORM, values)
+    for ind in FORM.indicators:
+        spec = ind.spec
+        assert got[texts[spec.code, "agree"]] in ("", None), spec.code
+        assert got[texts[spec.code, "status"]] == status_text(
+            ns[spec.name], manifest["targets"].get(spec.code)), spec.code
+        note = note_text(ns.get(spec.den_name), spec.national_note)
+        assert (got[texts[spec.code, "note"]] or "") == note, spec.code
 
     # What LibreOffice saved still has its protection, names and the manifest.
     # LibreOffice 7.4 writes back an empty <workbookProtection/>: the structure lock and its

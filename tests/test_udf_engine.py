@@ -11,6 +11,10 @@ import pytest
 
 from cos_xl import core, udfs
 from cos_xl.spec import load_form
+from cos_xl.template.sheet_indicators import (
+    AGREE_NO, AGREE_YES, ENGINE_NATIVE, ENGINE_ROW, ENGINE_UDF_DIFF, ENGINE_UDF_SAME,
+    STATUS_NONE, ZERO_DENOMINATOR,
+)
 from helpers import write
 
 formulas = pytest.importorskip("formulas")
@@ -60,14 +64,15 @@ def workbook(tmp_path_factory):
     return write(tmp_path_factory.mktemp("udf"), FILE)
 
 
-def evaluate(workbook, with_udfs: bool, inputs: dict | None = None):
+def evaluate(workbook, with_udfs: bool, inputs: dict | None = None, override=None):
     path, manifest = workbook
     functions = formulas.get_functions()
     saved = {f.__name__: functions.get(f.__name__) for f in udfs.UDFS}
     try:
         for function in udfs.UDFS:
             if with_udfs:
-                functions[function.__name__] = registered(function)
+                own = (override or {}).get(function.__name__, function)
+                functions[function.__name__] = registered(own)
             else:
                 functions.pop(function.__name__, None)
         model = formulas.ExcelModel().loads(str(path)).finish()
@@ -87,8 +92,9 @@ def value_at(solution, address, file: str = FILE):
     return value.item() if hasattr(value, "item") else value
 
 
-@pytest.mark.parametrize("with_udfs, agreement", [(True, "совпадают"), (False, "н/д")])
-def test_udf_cells_equal_the_core(workbook, with_udfs, agreement):
+@pytest.mark.parametrize("with_udfs, agreement, engine", [
+    (True, AGREE_YES, ENGINE_UDF_SAME), (False, "", ENGINE_NATIVE)])
+def test_udf_cells_equal_the_core(workbook, with_udfs, agreement, engine):
     solution, manifest = evaluate(workbook, with_udfs)
     expected = core.compute_indicators(FORM, VALUES)
     for ind in FORM.indicators:
@@ -101,7 +107,39 @@ def test_udf_cells_equal_the_core(workbook, with_udfs, agreement):
             assert math.isclose(got, want, rel_tol=1e-12), (ind.spec.code, got, want)
         sheet, cell = address.rsplit("!", 1)
         agree = value_at(solution, f"{sheet}!K{cell[1:]}")
-        assert str(agree).startswith(agreement), (ind.spec.code, agree)
+        assert agree == agreement, (ind.spec.code, agree)
+    # One line above the table says how the values were computed.
+    assert value_at(solution, f"{sheet}!A{ENGINE_ROW + 1}") == engine
+
+
+@pytest.mark.parametrize("with_udfs", [True, False])
+def test_a_zero_denominator_is_a_dash_and_a_note_not_an_error(workbook, with_udfs):
+    inputs = {**VALUES, "teachers_go": 0, "e408_go": 0}
+    path, manifest = workbook
+    solution, _ = evaluate(workbook, with_udfs,
+                           inputs={key(manifest["inputs"][k]): v for k, v in inputs.items()})
+    sheet, cell = manifest["names"]["IND_E4_08"].rsplit("!", 1)
+    row = cell[1:]
+    assert value_at(solution, f"{sheet}!{cell}") == ""  # the named value stays empty
+    assert value_at(solution, f"{sheet}!H{row}") == STATUS_NONE
+    assert value_at(solution, f"{sheet}!K{row}") == ""  # nothing to compare
+    assert value_at(solution, f"{sheet}!L{row}") == ZERO_DENOMINATOR
+    other = manifest["names"]["IND_E4_03"].rsplit("!", 1)[1][1:]
+    assert value_at(solution, f"{sheet}!L{other}") == ""
+
+
+def test_a_udf_that_disagrees_is_marked_and_named_above_the_table(workbook):
+    def skewed(*args):
+        return udfs.COS_E403(*args) + 1  # what a stale add-in might compute
+
+    solution, manifest = evaluate(workbook, True, override={"COS_E403": skewed})
+    marks = {}
+    for ind in FORM.indicators:
+        sheet, cell = manifest["names"][ind.spec.name].rsplit("!", 1)
+        marks[ind.spec.code] = value_at(solution, f"{sheet}!K{cell[1:]}")
+    assert marks.pop("E4.03") == AGREE_NO
+    assert set(marks.values()) == {AGREE_YES}
+    assert value_at(solution, f"{sheet}!A{ENGINE_ROW + 1}") == ENGINE_UDF_DIFF
 
 
 @pytest.mark.parametrize("with_udfs, verdict", [(True, "работает"), (False, "НЕ работает")])

@@ -19,14 +19,13 @@ from cos_xl.demo.xlsxpatch import ERROR_VALUE, Cached, Constant, PatchError, Xls
 from cos_xl.periods import Period
 from cos_xl.spec import Form
 from cos_xl.template.layout import CHECK_COLS, IND_COLS
+from cos_xl.template.sheet_indicators import note_text, status_text
 from cos_xl.validate.expected import form_for
 
 __all__ = ["cached_values", "fill_workbook", "read_manifest"]
 
 INPUT_CHECK_PREFIX = "input:"
-# Texts of the indicator status column and of the check summary (as the template's formulas).
-STATUS_NO_DATA, STATUS_NO_TARGET = "Нет данных", "—"
-STATUS_MET, STATUS_NOT_MET = "Достигнуто", "Не достигнуто"
+# Texts of the check summary (as the template's formulas).
 SUMMARY_ERRORS = "Есть ошибки: исправьте их перед отправкой"
 SUMMARY_WARNINGS = "Есть предупреждения без пояснений"
 SUMMARY_OK = "Ошибок нет, файл можно отправлять"
@@ -68,8 +67,8 @@ def _previous(manifest: dict) -> tuple[dict[str, float], bool]:
 def cached_values(form: Form, manifest: dict, inputs: Mapping[str, object],
                   explanations: Mapping[str, str] = {}) -> dict[str, object]:
     """``Sheet!A1`` -> the value an office program computes for every formula cell that
-    depends on the inputs: indicators (value, numerator, denominator, native formula, status)
-    and the check sheet (each check, its code column, the summary). Errors are ERROR_VALUE."""
+    depends on the inputs: indicators (value, numerator, denominator, native formula, status,
+    a share's note) and the check sheet (each check, its code column, the summary). Errors are ERROR_VALUE."""
     names = manifest.get("names") or {}
     targets = manifest.get("targets") or {}
     prev_values, same_year = _previous(manifest)
@@ -83,15 +82,10 @@ def cached_values(form: Form, manifest: dict, inputs: Mapping[str, object],
         out[names[spec.num_name]] = _cached(ns[spec.num_name])
         if ind.denominator is not None:
             out[names[spec.den_name]] = _cached(ns[spec.den_name])
-        target = targets.get(spec.code)
-        if value is core.ERROR:
-            status: object = ERROR_VALUE
-        elif value is None:
-            status = STATUS_NO_DATA
-        elif target is None:
-            status = STATUS_NO_TARGET
-        else:
-            status = STATUS_MET if value >= target else STATUS_NOT_MET
+            out[_column(address, IND_COLS["note"])] = note_text(ns[spec.den_name],
+                                                                spec.national_note)
+        status = (ERROR_VALUE if value is core.ERROR
+                  else status_text(value, targets.get(spec.code)))
         out[_column(address, IND_COLS["status"])] = status
 
     problems = core.check_inputs(form, inputs)

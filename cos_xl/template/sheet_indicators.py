@@ -1,8 +1,14 @@
 """The indicators sheet: numerator, denominator and value of each indicator by native formulas,
-target, status against it and the previous accepted value."""
+target, status against it and the previous accepted value.
+
+Which way the values were computed is said once, above the table, by a formula: the built-in
+formulas (no xlwings add-in: LibreOffice, Р7-Офис, МойОфис, Excel without macros — the usual
+case, not an error) or the ``COS_*`` functions, and then whether they agree with the formulas.
+"""
 
 from __future__ import annotations
 
+from cos_xl.rules.inputs import excel_string
 from cos_xl.spec.form import PREV_SAME_YEAR
 from cos_xl.template.context import TemplateContext
 from cos_xl.template.formulas import number_formula, share_formula
@@ -10,9 +16,16 @@ from cos_xl.template.layout import IND_COLS as C
 from cos_xl.template.layout import IND_FIRST_ROW, address, cell, ref
 from cos_xl.template.writer import Sheet
 
-
 AGREE_YES, AGREE_NO = "совпадают", "расходятся"
-AGREE_NA = "н/д: функции COS_* недоступны"
+ENGINE_ROW = IND_FIRST_ROW - 2
+ENGINE_NATIVE = "Расчёт: встроенные формулы; функции COS_* не подключены"
+ENGINE_UDF_SAME = "Расчёт: функции COS_* (надстройка xlwings); совпадают со встроенными формулами"
+ENGINE_UDF_DIFF = ("Расчёт: функции COS_* (надстройка xlwings); в строках с отметкой "
+                   f"«{AGREE_NO}» они расходятся со встроенными формулами")
+STATUS_NONE, STATUS_MET, STATUS_NOT_MET = "—", "Достигнуто", "Не достигнуто"
+ZERO_DENOMINATOR = "Знаменатель равен 0: показатель не рассчитывается."
+#: A COS_* function of this workbook that answers whenever the add-in runs, whatever the inputs.
+UDF_PROBE = 'ISNUMBER(SEARCH("cos-xl",COS_VERSION()))'
 
 
 def udf_call(form, ind) -> str:
@@ -22,21 +35,51 @@ def udf_call(form, ind) -> str:
 
 
 def agreement_formula(call: str, native_cell: str) -> str:
-    """Whether the UDF and the native formula agree; "н/д" when the UDF cannot run."""
+    """Whether the UDF and the native formula agree; empty when there is nothing to compare
+    (the UDF cannot run, or the indicator is not computed)."""
     return (f'IFERROR(IF({call}={native_cell},"{AGREE_YES}",IF(ABS({call}-{native_cell})'
-            f'<0.000000001,"{AGREE_YES}","{AGREE_NO}")),"{AGREE_NA}")')
+            f'<0.000000001,"{AGREE_YES}","{AGREE_NO}")),"")')
+
+
+def engine_formula(agree_range: str) -> str:
+    """The one line above the table that says how the values were computed."""
+    return (f'IFERROR(IF({UDF_PROBE},IF(COUNTIF({agree_range},"{AGREE_NO}")>0,'
+            f'"{ENGINE_UDF_DIFF}","{ENGINE_UDF_SAME}"),"{ENGINE_NATIVE}"),"{ENGINE_NATIVE}")')
 
 
 def status_formula(value_cell: str, target_cell: str) -> str:
-    return (f'IF({value_cell}="","Нет данных",IF({target_cell}="","—",'
-            f'IF({value_cell}>={target_cell},"Достигнуто","Не достигнуто")))')
+    """«—» when there is no value (a zero denominator) or no target, else met or not."""
+    return (f'IF({value_cell}="","{STATUS_NONE}",IF({target_cell}="","{STATUS_NONE}",'
+            f'IF({value_cell}>={target_cell},"{STATUS_MET}","{STATUS_NOT_MET}")))')
+
+
+def status_text(value: object, target: float | None) -> str:
+    """What :func:`status_formula` shows for a computed value (None: no value)."""
+    if value is None or value == "" or target is None:
+        return STATUS_NONE
+    return STATUS_MET if value >= target else STATUS_NOT_MET
+
+
+def note_formula(den_cell: str, national_note: str) -> str:
+    """A share's note: why it has no value when its denominator is 0, then the static note."""
+    zero = f'IFERROR(IF({den_cell}=0,"{ZERO_DENOMINATOR}",""),"")'
+    if not national_note:
+        return zero
+    return f'{zero}&IFERROR(IF({den_cell}=0," ",""),"")&{excel_string(national_note)}'
+
+
+def note_text(denominator: object, national_note: str) -> str:
+    """What :func:`note_formula` shows for a denominator (an error value: no zero note)."""
+    zero = isinstance(denominator, int | float) and not isinstance(denominator, bool) \
+        and denominator == 0
+    return " ".join(x for x in (ZERO_DENOMINATOR if zero else "", national_note) if x)
 
 
 def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, str],
                      cells: dict[str, str], cached: dict[str, object]) -> None:
     ws = sheet.ws
     widths = {"code": 10, "title": 60, "num": 14, "den": 14, "value": 12, "unit": 7,
-              "target": 9, "status": 15, "prev": 14, "native": 14, "agree": 16, "note": 40}
+              "target": 9, "status": 15, "prev": 14, "native": 14, "agree": 18, "note": 40}
     for key, width in widths.items():
         ws.set_column(C[key], C[key], width)
     sheet.text(0, 0, "Показатели (рассчитываются автоматически)", st["title"])
@@ -49,8 +92,12 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
     names[PREV_SAME_YEAR] = ref(sheet.name, 2, C["target"])
     header = {"code": "Код", "title": "Показатель", "num": "Числитель", "den": "Знаменатель",
               "value": "Значение", "unit": "Ед. изм.", "target": "Цель", "status": "Статус",
-              "prev": "Предыдущий период", "native": "Без надстройки (формула)",
-              "agree": "Функция COS_* и формула", "note": "Примечание"}
+              "prev": "Предыдущий период", "native": "Встроенная формула",
+              "agree": "Сверка с функцией COS_*", "note": "Примечание"}
+    first, last = IND_FIRST_ROW, IND_FIRST_ROW + len(ctx.form.indicators) - 1
+    agree_range = f"{cell(first, C['agree'], True)}:{cell(last, C['agree'], True)}"
+    # Cached as without the add-in, the usual case; Excel with the add-in recalculates it.
+    sheet.formula(ENGINE_ROW, 0, engine_formula(agree_range), st["subtitle"], ENGINE_NATIVE)
     row = IND_FIRST_ROW - 1
     for key, text in header.items():
         sheet.text(row, C[key], text, st["header"])
@@ -85,8 +132,7 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
         call = f"{udf_call(ctx.form, ind)}+0"
         sheet.formula(row, C["value"], f"IFERROR({call},{native_cell})",
                       st["computed_share"] if share else st["computed_count"], cached.get(spec.name))
-        sheet.formula(row, C["agree"], agreement_formula(call, native_cell), st["center"],
-                      AGREE_NA)
+        sheet.formula(row, C["agree"], agreement_formula(call, native_cell), st["center"], "")
         names[spec.name] = ref(sheet.name, row, C["value"])
         cells[spec.name] = address(sheet.name, row, C["value"])
         sheet.text(row, C["unit"], spec.unit, st["center"])
@@ -97,21 +143,21 @@ def write_indicators(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[s
             sheet.number(row, C["target"], target, st["share"] if share else st["number"])
         value_cell, target_cell = cell(row, C["value"]), cell(row, C["target"])
         sheet.formula(row, C["status"], status_formula(value_cell, target_cell), st["center"],
-                      _status(cached.get(spec.name), target))
+                      status_text(cached.get(spec.name), target))
         previous = ctx.previous.get(spec.code)
         if previous is None:
             sheet.blank(row, C["prev"], st["center"])
         else:
             sheet.number(row, C["prev"], previous, st["share"] if share else st["number"])
         names[spec.prev_name] = ref(sheet.name, row, C["prev"])
-        sheet.text(row, C["note"], spec.national_note, st["hint"])
-        sheet.fit_row(row, [(spec.title, widths["title"]), (spec.national_note, widths["note"])])
+        if share:
+            note = note_text(cached.get(spec.den_name), spec.national_note)
+            sheet.formula(row, C["note"], note_formula(cell(row, C["den"]), spec.national_note),
+                          st["hint"], note)
+            note = note_text(0, spec.national_note)  # the longest it can be
+        else:
+            note = spec.national_note
+            sheet.text(row, C["note"], note, st["hint"])
+        sheet.fit_row(row, [(spec.title, widths["title"]), (note, widths["note"])])
         row += 1
 
-
-def _status(value, target) -> str:
-    if value is None or value == "":
-        return "Нет данных"
-    if target is None:
-        return "—"
-    return "Достигнуто" if value >= target else "Не достигнуто"
