@@ -132,3 +132,19 @@ def test_structure_digest_changes_with_the_structure():
     other = build(campaign=Campaign.model_validate(
         {"periods": {"2020Q3": {"targets": {"E4.03": 50}}}}))[1]["structure_digest"]
     assert base != other
+
+
+def test_instructions_say_how_to_save_type_numbers_and_resubmit(generated):
+    _, _, wb = generated
+    ws = wb["Инструкция"]
+    steps = {row: ws.cell(row, 2).value for row in range(1, ws.max_row + 1)
+             if str(ws.cell(row, 1).value or "").rstrip(".").isdigit()}
+    text = "\n".join(steps.values())
+    for phrase in ("«Книга Excel с поддержкой макросов (.xlsm)»", "«Книга Excel (.xlsx)»",
+                   "форматы .ods, .xls, CSV не принимаются", "можно отказаться — это безопасно",
+                   "1200000, а не «1 200 000» или «1200000,0»", "«…_zamechaniya»",
+                   "принимаются оба", "учитывается последняя принятая"):
+        assert phrase in text, phrase
+    for row, step in steps.items():  # a protected sheet does not grow its rows on opening
+        if len(step) > 150:
+            assert (ws.row_dimensions[row].height or 0) >= 26, (row, step)

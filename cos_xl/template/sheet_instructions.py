@@ -8,26 +8,59 @@ from cos_xl.template.layout import ref
 from cos_xl.template.writer import Sheet
 
 
-def _steps(ctx: TemplateContext) -> list[str]:
-    contact = "; ".join(x for x in (ctx.contact.name, ctx.contact.phone, ctx.contact.email) if x)
+#: How to type a number, as the data sheet's input messages say it.
+NUMBERS = ("только цифры, без пробелов между разрядами и без запятой: 1200000, а не «1 200 000» "
+           "или «1200000,0»")
+#: The formats a return is accepted in, as Excel's «Сохранить как» names them.
+FORMATS = ("«Книга Excel с поддержкой макросов (.xlsm)» или «Книга Excel (.xlsx)»; форматы .ods, "
+           ".xls, CSV не принимаются")
+
+
+def _filling(ctx: TemplateContext) -> list[str]:
     return [
         "Заполните жёлтые ячейки на листах «Титул» (ответственный) и «Данные» (числа). "
         "Остальные ячейки защищены от изменения.",
-        "Все числа — целые, не меньше нуля, без пробелов, букв и формул. Данные указываются по "
-        f"состоянию на {ctx.period.end:%d.%m.%Y} (нарастающим итогом, а не за квартал).",
+        f"Все числа — целые, не меньше нуля, {NUMBERS}; без букв и формул. Данные указываются "
+        f"по состоянию на {ctx.period.end:%d.%m.%Y} (нарастающим итогом, а не за квартал).",
         "Строки «из них» не могут быть больше своей итоговой строки.",
         "Учитываются данные не только федеральных, но и региональных и иных информационных "
         "систем (письмо № ГД-1452/04). В разделе 5 листа «Данные» укажите, данные каких систем "
         "учтены в каждом показателе.",
-        "Лист «Показатели» рассчитывается автоматически. Если в Excel подключена надстройка "
-        "cos_xl (функции COS_*), значения считает она; если нет (LibreOffice, Р7-Офис, МойОфис, "
-        "Excel без макросов) — обычные формулы. Результат одинаков.",
+        "Лист «Показатели» рассчитывается автоматически обычными формулами. Макросы для этого не "
+        "нужны: если программа спрашивает, включить ли макросы, можно отказаться — это безопасно, "
+        "значения будут те же. Надстройка cos_xl для Excel (функции COS_*) не обязательна; над "
+        "таблицей показателей написано, чем посчитаны значения.",
         "Откройте лист «Проверки»: все ошибки нужно исправить. Предупреждение можно оставить, "
         "если в столбце «Пояснение» написать, почему значение верно.",
         "Не переименовывайте и не удаляйте листы, не вставляйте строки, не копируйте ячейки из "
         "других файлов поверх формул: целостность файла проверяется при приёме.",
-        f"Срок представления: {ctx.deadline:%d.%m.%Y}. Вопросы по заполнению: {contact}.",
     ]
+
+
+def _sending(ctx: TemplateContext) -> list[str]:
+    contact = "; ".join(x for x in (ctx.contact.name, ctx.contact.phone, ctx.contact.email) if x)
+    return [
+        f"Сохраните файл как {FORMATS}. Книга .xlsx без макросов принимается так же, как .xlsm. "
+        "В LibreOffice, Р7-Офис и МойОфис выберите при сохранении формат Excel 2007–365 (.xlsx) "
+        "и подтвердите, что сохраняете в этом формате.",
+        f"Срок представления: {ctx.deadline:%d.%m.%Y}. Вопросы по заполнению: {contact}.",
+        "Если файл не принят или есть замечания, исправьте его и пришлите ещё раз. Если вам "
+        "вернули копию с замечаниями (файл «…_zamechaniya»), исправить отмеченные ячейки можно "
+        "в этой копии или в своём файле — принимаются оба. Каждая присланная версия "
+        "сохраняется; учитывается последняя принятая.",
+    ]
+
+
+def _numbered(sheet: Sheet, row: int, title: str, steps: list[str], st: dict) -> int:
+    """A bold title and numbered steps, each across columns B:C; the next free row."""
+    sheet.text(row, 0, title, st["bold"])
+    row += 1
+    for number, step in enumerate(steps, start=1):
+        sheet.text(row, 0, f"{number}.", st["center"])
+        sheet.merge_text(row, 1, row, 2, step, st["text"])
+        sheet.fit_row(row, [(step, 140)])
+        row += 1
+    return row
 
 
 def write_instructions(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, str],
@@ -40,14 +73,8 @@ def write_instructions(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict
     sheet.text(0, 0, ctx.form.spec.form.title, st["title"])
     sheet.text(1, 0, ctx.heading, st["subtitle"])
     sheet.text(2, 0, ctx.form.spec.form.basis, st["subtitle"])
-    row = 4
-    sheet.text(row, 0, "Как заполнить", st["bold"])
-    row += 1
-    for number, step in enumerate(_steps(ctx), start=1):
-        sheet.text(row, 0, f"{number}.", st["center"])
-        sheet.merge_text(row, 1, row, 2, step, st["text"])
-        sheet.fit_row(row, [(step, 140)])
-        row += 1
+    row = _numbered(sheet, 4, "Как заполнить", _filling(ctx), st)
+    row = _numbered(sheet, row + 1, "Как сохранить и отправить", _sending(ctx), st)
 
     row += 1
     sheet.text(row, 0, "Как рассчитываются показатели", st["bold"])
