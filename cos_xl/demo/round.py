@@ -175,4 +175,5 @@ def _files(n: int) -> str:
 
 def _file_result(outcome: IntakeOutcome) -> FileResult:
     return FileResult(path=outcome.path, verdict=outcome.verdict, findings=list(outcome.findings),
-                      region_code=outcome.region_code, period=outcome.period)
+                      region_code=outcome.region_code, period=outcome.period,
+                      form_version=outcome.form_version)

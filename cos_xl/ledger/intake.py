@@ -54,6 +54,7 @@ class IntakeOutcome:
     size: int | None = None
     findings: tuple[Finding, ...] = ()
     seconds: float = 0.0
+    form_version: str | None = None  # of the form the file was issued on, once attributed
 
     @property
     def accepted(self) -> bool:
@@ -197,7 +198,7 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
         return IntakeOutcome(path, recorded.outcome, recorded.verdict,
                              _message(recorded, True), known.region_code, known.period,
                              recorded.version, read.sha256, read.size, known.findings,
-                             time.perf_counter() - started)
+                             time.perf_counter() - started, known.form_version or None)
 
     guess = _period_in_name(path.name) or guess
     result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
@@ -230,4 +231,4 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
     return IntakeOutcome(path, recorded.outcome, recorded.verdict,
                          _message(recorded, item.attributed), item.region_code, item.period,
                          recorded.version, read.sha256, read.size, item.findings,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, item.form_version or None)

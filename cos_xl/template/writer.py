@@ -7,6 +7,7 @@ subclass below writes that element at its place in ``xl/workbook.xml`` (before `
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -65,9 +66,21 @@ class CachingWorksheet(Worksheet):
 _PREPARER = Worksheet()
 
 
-def _lines(text: str, width: float) -> int:
+LINE_HEIGHT = 13.0  # points per line of Arial 10
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in Arial 10 wrapped in a column ``width`` units wide."""
     per_line = max(int(width * 1.05), 1)  # Arial 10: about 1.05 characters per width unit
     return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+
+
+def fitted_height(texts: Iterable[tuple[str, float]]) -> float | None:
+    """The height in points of a row that shows every (text, column width) pair wrapped in
+    Arial 10; None when one line is enough (the default height). XlsxWriter cannot measure
+    text, and office programs do not grow rows on opening a file."""
+    lines = max((wrapped_lines(text, width) for text, width in texts), default=1)
+    return LINE_HEIGHT * lines if lines > 1 else None
 
 
 class Sheet:
@@ -86,11 +99,11 @@ class Sheet:
         self._record(row, col, "s", text)
 
     def fit_row(self, row: int, texts: list[tuple[str, float]]) -> None:
-        """Set a row's height for wrapped texts: (text, column width) pairs. XlsxWriter cannot
-        measure text, and office programs do not grow rows of a protected sheet on open."""
-        lines = max((_lines(text, width) for text, width in texts), default=1)
-        if lines > 1:
-            self.ws.set_row(row, 13.0 * lines)
+        """Set a row's height for wrapped texts: (text, column width) pairs (see
+        :func:`fitted_height`; a protected sheet's rows cannot be grown by the region)."""
+        height = fitted_height(texts)
+        if height is not None:
+            self.ws.set_row(row, height)
 
     def blank(self, row: int, col: int, fmt) -> None:
         """A locked empty cell (formatted): ISBLANK is true for it, unlike for ``""``."""

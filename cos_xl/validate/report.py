@@ -4,6 +4,7 @@ files, and annotated copies of the returned workbooks to send back to the region
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cos_xl.findings import SEVERITY_RU, Finding
+from cos_xl.template.writer import fitted_height
 from cos_xl.validate.run import FileResult
 
 VERDICT_RU = {"PASS": "Принят", "PASS_WITH_WARNINGS": "Принят с предупреждениями",
@@ -65,43 +67,86 @@ def print_table(results: Sequence[FileResult], console: Console) -> None:
         console.print(table)
 
 
+#: (header, column width) of the two sheets of the Excel report.
+FILE_COLUMNS = [("Файл", 30), ("Регион", 8), ("Период", 9), ("Версия формы", 10),
+                ("Итог", 26), ("Ошибок", 9), ("Предупреждений", 16)]
+FINDING_COLUMNS = [("Файл", 24), ("Регион", 8), ("Период", 9), ("Итог", 14), ("Код", 22),
+                   ("Вид", 15), ("Лист", 12), ("Ячейка", 8), ("Сообщение", 60),
+                   ("Значение", 14)]
+
+
 def write_xlsx_report(results: Sequence[FileResult], path: Path) -> None:
-    """One row per finding with a link to the file; texts are never written as formulas."""
+    """One row per file and one per finding with a link to the file; texts are never written
+    as formulas. Every text is wrapped and its row is as tall as the text needs; each sheet is
+    printed on A4 landscape, one page wide, its header repeated on every page."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
-    bold = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+    header = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "border": 1,
+                            "text_wrap": True, "valign": "vcenter"})
+    text = wb.add_format({**base, "text_wrap": True})
+    number = wb.add_format(base)
+    numbers = (wb.add_format({**base, "num_format": "0", "align": "left"}),
+               wb.add_format({**base, "num_format": "0.0#####", "align": "left"}))
+    link = wb.add_format({**base, "font_color": "blue", "underline": 1, "text_wrap": True})
     files = wb.add_worksheet("Файлы")
     rows = wb.add_worksheet("Замечания")
-    for ws, header, widths in (
-        (files, ["Файл", "Регион", "Период", "Версия формы", "Итог", "Ошибок",
-                 "Предупреждений"], [40, 8, 10, 12, 26, 9, 15]),
-        (rows, ["Файл", "Регион", "Период", "Итог", "Код", "Вид", "Лист", "Ячейка",
-                "Сообщение", "Значение"], [34, 8, 10, 24, 22, 15, 14, 8, 80, 20]),
-    ):
-        for col, (text, width) in enumerate(zip(header, widths, strict=True)):
-            ws.write_string(0, col, text, bold)
-            ws.set_column(col, col, width)
-        ws.freeze_panes(1, 0)
+    for ws, columns in ((files, FILE_COLUMNS), (rows, FINDING_COLUMNS)):
+        _layout(ws, columns, header)
     row = 1
     for index, r in enumerate(results, start=1):
         counts = Counter(f.severity for f in r.findings)
-        link = r.path.resolve().as_uri()
-        files.write_url(index, 0, link, string=r.path.name)
-        for col, value in enumerate([r.region_code or "", r.period or "", r.form_version or "",
-                                     VERDICT_RU[r.verdict]], start=1):
-            files.write_string(index, col, value)
-        files.write_number(index, 5, counts["error"])
-        files.write_number(index, 6, counts["warning"])
+        uri = r.path.resolve().as_uri()
+        values = [r.region_code or "", r.period or "", r.form_version or "",
+                  VERDICT_RU[r.verdict]]
+        files.write_url(index, 0, uri, link, string=r.path.name)
+        for col, value in enumerate(values, start=1):
+            files.write_string(index, col, value, text)
+        files.write_number(index, 5, counts["error"], number)
+        files.write_number(index, 6, counts["warning"], number)
+        _fit(files, index, FILE_COLUMNS, [r.path.name, *values])
         for f in r.findings:
-            rows.write_url(row, 0, link, string=r.path.name)
             values = [r.region_code or "", r.period or "", VERDICT_RU[r.verdict], f.code,
-                      SEVERITY_RU[f.severity], f.sheet or "", f.cell or ""]
+                      SEVERITY_RU[f.severity], f.sheet or "", f.cell or "", f.message]
+            rows.write_url(row, 0, uri, link, string=r.path.name)
             for col, value in enumerate(values, start=1):
-                rows.write_string(row, col, value)
-            rows.write_string(row, 8, f.message, wrap)
-            rows.write_string(row, 9, "" if f.value is None else str(_json_value(f.value)))
+                rows.write_string(row, col, value, text)
+            shown = _write_value(rows, row, len(values) + 1, f.value, text, numbers)
+            _fit(rows, row, FINDING_COLUMNS, [r.path.name, *values, shown])
             row += 1
-    rows.autofilter(0, 0, max(row - 1, 1), 9)
+    files.autofilter(0, 0, max(len(results), 1), len(FILE_COLUMNS) - 1)
+    rows.autofilter(0, 0, max(row - 1, 1), len(FINDING_COLUMNS) - 1)
     wb.close()
+
+
+def _write_value(ws, row: int, col: int, value: object, text, numbers) -> str:
+    """A finding's value: a number as a number (``numbers``: whole, fractional format), so
+    that 94.4933920704845 shows as 94.493392; anything else as text, which is returned."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        ws.write_number(row, col, value, numbers[0 if float(value).is_integer() else 1])
+        return ""
+    shown = "" if value is None else str(_json_value(value))
+    ws.write_string(row, col, shown, text)
+    return shown
+
+
+def _layout(ws, columns: list[tuple[str, float]], header_format) -> None:
+    """Header row (wrapped, tall enough), widths, frozen header, A4 landscape one page wide."""
+    for col, (title, width) in enumerate(columns):
+        ws.write_string(0, col, title, header_format)
+        ws.set_column(col, col, width)
+    # The autofilter button takes about two characters of the header cell.
+    _fit(ws, 0, [(title, width - 2) for title, width in columns], [t for t, _ in columns])
+    ws.freeze_panes(1, 0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+
+def _fit(ws, row: int, columns: list[tuple[str, float]], texts: list[str]) -> None:
+    height = fitted_height([(t, width) for t, (_, width) in zip(texts, columns, strict=False)])
+    if height is not None:
+        ws.set_row(row, height)
