@@ -40,7 +40,7 @@ started = time.perf_counter()
 if mode == "cos-xl":
     from cos_xl.ledger import open_ledger
     from cos_xl.signing import resolve_key
-    with open_ledger(url) as ledger:
+    with open_ledger(url, create=True) as ledger:
         outcomes = ledger.intake(files, resolve_key(None, dev_key=True), allow_dev_key=True,
                                  on_outcome=lambda o: times.append(o.seconds))
     assert all(o.status == "new" and o.accepted for o in outcomes), [

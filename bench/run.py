@@ -244,7 +244,7 @@ def _measure_intake(spec: dict) -> dict:
     from cos_xl.ledger import open_ledger
     from cos_xl.signing import resolve_key
     times: list[float] = []
-    with open_ledger(spec["url"]) as ledger:
+    with open_ledger(spec["url"], create=True) as ledger:
         opened = time.perf_counter() - started
         started = time.perf_counter()
         outcomes = ledger.intake([Path(p) for p in spec["files"]], resolve_key(None, dev_key=True),

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cos_xl import __version__
 from cos_xl.campaign import load_campaign
+from cos_xl.cli_errors import fail, handled, state
 from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
 from cos_xl.files import write_atomically
@@ -35,8 +36,14 @@ def _wide_console() -> Console:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]Ошибка:[/] {exc}")
-    return typer.Exit(2)
+    return fail(str(exc))
+
+
+def command(*args, **kwargs):
+    """``@app.command`` with the one error handler (:mod:`cos_xl.cli_errors`)."""
+    def register(function):
+        return app.command(*args, **kwargs)(handled(function))
+    return register
 
 
 def _version(value: bool) -> None:
@@ -47,9 +54,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+         debug: Annotated[bool, typer.Option(
+             "--debug", help="Show the Python traceback of an error.")] = False,
          ) -> None:
     """cos-xl: generate, validate and consolidate the regional workbooks."""
+    state["debug"] = debug
 
 
 def _parse_regions(text: str | None) -> list[str] | None:
@@ -58,7 +68,7 @@ def _parse_regions(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-@app.command()
+@command()
 def generate(
     period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
     out: Annotated[Path, typer.Option(help="Folder for the workbooks (created if missing).")],
@@ -76,6 +86,12 @@ def generate(
         "--previous-from", metavar="DB_URL",
         help="Ledger whose latest accepted figures of the previous period are prefilled.")
     ] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace templates already in the folder that differ (they may have "
+        "been sent to the regions).")] = False,
+    db: Annotated[Optional[str], typer.Option(
+        help="Ledger in which to record the campaign (period, deadline, targets, regions "
+             "issued, key fingerprint); it must exist (cos-xl ledger init).")] = None,
 ) -> None:
     """Generate one locked input workbook per region for a period (.xlsm by default)."""
     try:
@@ -84,6 +100,9 @@ def generate(
         parsed = Period.parse(period)
         selected = select_regions(_parse_regions(regions), parsed.year, parsed.quarter)
         previous = _previous_from_ledger(previous_from, parsed) if previous_from else None
+        if db is not None:  # refuse before writing anything when the ledger is not there
+            from cos_xl.ledger import open_ledger
+            open_ledger(db).close()
         if key.dev:
             console.print("[yellow]Внимание: шаблоны подписаны ключом разработчика "
                           "(development key) — не для рассылки регионам.[/]")
@@ -93,7 +112,7 @@ def generate(
             task = progress.add_task("", total=len(selected), period=str(parsed))
             result = generate_round(
                 parsed, out, key, campaign=campaign, regions=[r.code for r in selected],
-                macros=not no_macros, previous=previous,
+                macros=not no_macros, previous=previous, force=force,
                 on_progress=lambda region, _path: progress.update(
                     task, advance=1, description=region.code),
             )
@@ -103,6 +122,22 @@ def generate(
     books = quantity(len(result.paths), "книга", "книги", "книг")
     console.print(f"Готово: {books} за {result.seconds:.2f} с "
                   f"({per:.0f} мс на книгу) в папке {result.out_dir}")
+    if result.unchanged:
+        console.print(f"Не изменились (уже были в папке): "
+                      f"{quantity(result.unchanged, 'книга', 'книги', 'книг')}")
+    if db is not None:
+        _register(db, parsed, campaign, [r.code for r in selected], key)
+
+
+def _register(db: str, period: Period, campaign, regions: list[str], key) -> None:
+    from cos_xl.ledger import open_ledger
+    with open_ledger(db) as ledger:
+        found = ledger.register_campaign(period, campaign, regions, key)
+        url = ledger.url
+    console.print(f"Кампания {period} записана в реестр {url}: срок "
+                  f"{found.campaign.deadline(period):%d.%m.%Y}, "
+                  f"{quantity(len(found.regions), 'субъект', 'субъекта', 'субъектов')}, ключ "
+                  f"{found.key_fingerprint}")
 
 
 def _previous_from_ledger(db: str, period: Period) -> dict:
@@ -137,7 +172,7 @@ def _returned_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-@app.command()
+@command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
     output_format: Annotated[str, typer.Option(
@@ -173,6 +208,9 @@ def validate(
     try:
         key = resolve_key(key_file, dev_key)
         files = _returned_files(paths)
+        if not files:
+            raise CosXlError(f"Нет файлов для проверки в {', '.join(map(str, paths))} "
+                             "(no files found)")
         previous_figures = _load_previous(previous) if previous else None
     except CosXlError as exc:
         raise _fail(exc) from exc
@@ -199,7 +237,7 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def macros(
     check: Annotated[bool, typer.Option(
         "--check", help="Only verify that the files are current (exit 1 when not).")] = False,
@@ -223,7 +261,7 @@ def macros(
     console.print(f"Модули VBA в {folder} {'актуальны' if check else 'записаны'}.")
 
 
-@app.command("udf-selftest")
+@command("udf-selftest")
 def udf_selftest(
     out: Annotated[Path, typer.Option(help="Where to write the .xlsm.")] = Path(
         "cos_udf_selftest.xlsm"),
@@ -240,7 +278,7 @@ _DB_HELP = ("Ledger: a SQLite file (default ./cos-xl.sqlite), sqlite:///FILE or 
             "postgresql://USER:PASSWORD@HOST/DB (else env COS_XL_DB).")
 
 
-@app.command()
+@command()
 def intake(
     paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
     db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
@@ -248,35 +286,41 @@ def intake(
         help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
     dev_key: Annotated[bool, typer.Option(
         "--dev-key", help="Accept templates signed with the development key.")] = False,
+    period: Annotated[Optional[str], typer.Option(
+        help="Take only workbooks of this period; others are refused, not stored.")] = None,
 ) -> None:
     """Validate returned workbooks and record each as a new version in the ledger (exit 1 if
-    any is not accepted)."""
+    any is not accepted). Files that are no workbook (letters, scans) are passed over."""
     from cos_xl.ledger import open_ledger
     from cos_xl.ledger.report import print_intake
 
     try:
         key = resolve_key(key_file, dev_key)
+        only = Period.parse(period) if period is not None else None
         files = _returned_files(paths)
         if not files:
             raise CosXlError("Нет файлов для приёма (no files found)")
-        ledger = open_ledger(db)
+        ledger = open_ledger(db, create=True)
     except CosXlError as exc:
         raise _fail(exc) from exc
+    if ledger.created:
+        console.print(f"Создан новый реестр: {ledger.url}")
     with ledger, Progress(TextColumn("[bold]Приём"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), TextColumn("{task.description}"),
                           console=console, transient=True) as progress:
         task = progress.add_task("", total=len(files))
         try:
-            outcomes = ledger.intake(files, key, allow_dev_key=dev_key, on_outcome=lambda o:
+            outcomes = ledger.intake(files, key, allow_dev_key=dev_key, period=only,
+                                     on_outcome=lambda o:
                                      progress.update(task, advance=1, description=o.path.name))
         except CosXlError as exc:
             raise _fail(exc) from exc
     print_intake(outcomes, Console())
-    if not all(o.accepted for o in outcomes):
+    if any(o.needs_attention for o in outcomes):
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def status(
     period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
     db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
@@ -295,14 +339,20 @@ def status(
     if output_format not in ("text", "json"):
         raise _fail(CosXlError(f"--format: ожидается text или json, а не {output_format!r}"))
     try:
-        campaign = load_campaign(config)
+        explicit = load_campaign(config) if config is not None else None
         parsed = Period.parse(period)
         with open_ledger(db) as ledger:
             now = ledger.clock()
-            rows = ledger.status(parsed, campaign, now=now)
+            registered = ledger.campaign(parsed)
+            rows = ledger.status(parsed, explicit, now=now)
             unattributed = ledger.unattributed_count()
     except CosXlError as exc:
         raise _fail(exc) from exc
+    campaign = explicit or (registered.campaign if registered else load_campaign(None))
+    if registered is None and explicit is None:
+        console.print(f"[yellow]Кампания {parsed} не зарегистрирована в реестре[/]: срок по "
+                      "умолчанию, показаны все субъекты периода (зарегистрируйте: cos-xl "
+                      "generate --db … или cos-xl campaign register).")
     if output_format == "json":
         typer.echo(jsonlib.dumps(to_json(parsed, rows, campaign, unattributed=unattributed,
                                          now=now), ensure_ascii=False, indent=1))
@@ -310,13 +360,11 @@ def status(
         print_status(rows, str(parsed), campaign.deadline(parsed), Console(), unattributed)
 
 
-@app.command()
+@command()
 def consolidate(
     period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
     out: Annotated[Path, typer.Option(help="National workbook (.xlsx) to write.")],
-    db: Annotated[Optional[str], typer.Option(
-        help="Ledger: a URL (postgresql://…) or an SQLite file (default ./cos-xl.sqlite).")
-    ] = None,
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
     json_path: Annotated[Optional[Path], typer.Option(
         "--json", help="Also write the figures as JSON (schema cos-xl/national/1).")] = None,
     csv_path: Annotated[Optional[Path], typer.Option(
@@ -333,10 +381,12 @@ def consolidate(
     from cos_xl.spec import load_form
 
     try:
-        campaign = load_campaign(config)
         parsed = Period.parse(period)
         with open_ledger(db) as ledger:
+            registered = ledger.campaign(parsed)
             accepted, rejected = consolidation_inputs(ledger, parsed)
+        campaign = (load_campaign(config) if config is not None else
+                    registered.campaign if registered is not None else load_campaign(None))
         report = consolidate_period(load_form(campaign.form_for(parsed)), campaign, parsed,
                                     accepted, rejected)
         write_xlsx(report, out)
@@ -352,7 +402,7 @@ def consolidate(
             console.print(f"Записано: {path}")
 
 
-@app.command()
+@command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for everything the round writes.")] = Path(
         "demo-out"),
@@ -383,6 +433,76 @@ def demo(
     out_console.print(f"[bold]Готово за {total:.1f} с.[/] Файлы:")
     for label, path in result.paths.items():
         out_console.print(f"  {label}: {path}")
+
+
+campaign_app = typer.Typer(no_args_is_help=True, help="The campaign of a period, kept in the "
+                                                      "ledger.")
+app.add_typer(campaign_app, name="campaign")
+
+
+@campaign_app.command("register")
+@handled
+def campaign_register(
+    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    config: Annotated[Optional[Path], typer.Option(
+        help="Campaign configuration (TOML): deadline, targets, form.")] = None,
+    regions: Annotated[Optional[str], typer.Option(
+        help="Comma-separated codes of the regions issued a template; default: every region "
+             "of the period.")] = None,
+    key_file: Annotated[Optional[Path], typer.Option(
+        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+    dev_key: Annotated[bool, typer.Option(
+        "--dev-key", help="The templates were signed with the development key.")] = False,
+) -> None:
+    """Record a period's campaign (deadline, targets, regions issued, key) in the ledger, for
+    templates generated without --db."""
+    key = resolve_key(key_file, dev_key)
+    campaign = load_campaign(config)
+    parsed = Period.parse(period)
+    selected = select_regions(_parse_regions(regions), parsed.year, parsed.quarter)
+    _register(db, parsed, campaign, [r.code for r in selected], key)
+
+
+ledger_app = typer.Typer(no_args_is_help=True, help="The ledger itself: create it, list and "
+                                                    "remove unidentified files.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("init")
+@handled
+def ledger_init(
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+) -> None:
+    """Create an empty ledger (or bring an existing one's schema up to date)."""
+    from cos_xl.ledger import open_ledger
+    with open_ledger(db, create=True) as ledger:
+        if ledger.created:
+            console.print(f"Создан новый реестр: {ledger.url}")
+        else:
+            console.print(f"Реестр уже существует: {ledger.url} (схема актуальна)")
+
+
+@ledger_app.command("unidentified")
+@handled
+def ledger_unidentified(
+    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    remove: Annotated[Optional[list[int]], typer.Option(
+        "--remove", metavar="НОМЕР",
+        help="Remove the unidentified record with this number (repeat for several).")] = None,
+) -> None:
+    """List the files kept as unidentified (no valid template manifest), or remove some."""
+    from cos_xl.ledger import open_ledger
+    from cos_xl.ledger.report import print_unidentified
+    with open_ledger(db) as ledger:
+        if remove:
+            removed = ledger.remove_unattributed(remove)
+            console.print(f"Удалено записей: {len(removed)} ({', '.join(map(str, removed))})")
+            missing = sorted(set(remove) - set(removed))
+            if missing:
+                raise fail(f"Нет неопознанных записей с номерами {', '.join(map(str, missing))}")
+            return
+        print_unidentified(ledger.unattributed(), Console())
 
 
 if __name__ == "__main__":

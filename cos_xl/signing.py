@@ -30,6 +30,11 @@ class SigningKey:
     def __repr__(self) -> str:  # never print the secret
         return f"SigningKey(dev={self.dev}, source={self.source!r})"
 
+    @property
+    def fingerprint(self) -> str:
+        """16 hex digits that tell keys apart and reveal nothing of the secret."""
+        return hashlib.sha256(b"cos-xl key fingerprint\x00" + self.secret).hexdigest()[:16]
+
 
 def resolve_key(key_file: Path | None = None, dev_key: bool = False,
                 env: Mapping[str, str] | None = None) -> SigningKey:

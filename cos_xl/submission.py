@@ -16,6 +16,11 @@ from cos_xl.findings import Finding
 Verdict = Literal["PASS", "PASS_WITH_WARNINGS", "FAIL"]
 ACCEPTED: tuple[Verdict, ...] = ("PASS", "PASS_WITH_WARNINGS")
 
+#: Finding codes intake adds to the validator's, with their severity and Russian title.
+INTAKE_CODES = {
+    "region-not-issued": ("error", "Субъекту не выдавался шаблон за этот период"),
+}
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -34,6 +39,7 @@ class Submission:
     findings: tuple[Finding, ...] = ()
     values: Mapping[str, object] = field(default_factory=dict)  # inputs by id, as read
     explanations: Mapping[str, str] = field(default_factory=dict)  # by rule instance id
+    key_fingerprint: str | None = None  # of the signing key it was verified with, if recorded
 
     @property
     def accepted(self) -> bool:

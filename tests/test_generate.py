@@ -73,8 +73,8 @@ def test_cli_generate_with_env_key(tmp_path):
     result = runner.invoke(app, ["generate", "--period", "2020Q3", "--out", str(tmp_path),
                                  "--regions", "77,50"], env={ENV_VAR: "k" * 32})
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cos_2020Q3_50.xlsm",
-                                                         "cos_2020Q3_77.xlsm"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".templates-cos-xl.json", "cos_2020Q3_50.xlsm", "cos_2020Q3_77.xlsm"]
     manifest = json.loads(openpyxl.load_workbook(tmp_path / "cos_2020Q3_77.xlsm")
                           ["_manifest"]["B1"].value)
     assert manifest["dev_key"] is False and manifest["macros"] is True

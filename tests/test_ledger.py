@@ -48,7 +48,7 @@ class Clock:
 
 
 def take(url, paths, key=DEV_KEY, clock=None, **kwargs):
-    with open_ledger(url, **({"clock": clock} if clock else {})) as ledger:
+    with open_ledger(url, create=True, **({"clock": clock} if clock else {})) as ledger:
         return ledger.intake(paths, key, allow_dev_key=True, **kwargs)
 
 
@@ -72,13 +72,13 @@ def test_urls_map_to_the_two_supported_databases(tmp_path):
 
 def test_migrations_give_the_schema_the_code_declares(ledger_url):
     for _ in range(2):  # the second open finds the schema current
-        with open_ledger(ledger_url) as ledger, ledger.engine.connect() as conn:
+        with open_ledger(ledger_url, create=True) as ledger, ledger.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-            assert MigrationContext.configure(conn).get_current_heads() == ("0001",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0002",)
 
 
 def test_a_schema_newer_than_the_code_is_refused(ledger_url):
-    with open_ledger(ledger_url) as ledger, ledger.engine.begin() as conn:
+    with open_ledger(ledger_url, create=True) as ledger, ledger.engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(LedgerError, match="более новой версией"):
         open_ledger(ledger_url)
@@ -162,16 +162,17 @@ def test_untrusted_files_are_kept_unattributed(ledger_url, make_return, tmp_path
     text.write_text("не книга", encoding="utf-8")
     outcomes = take(ledger_url, [forged, text, forged], key=other_key)
     assert [(o.status, o.verdict, o.region_code, o.version) for o in outcomes] == [
-        ("new", "FAIL", None, None), ("new", "FAIL", None, None),
+        ("new", "FAIL", None, None), ("skipped", "FAIL", None, None),
         ("duplicate", "FAIL", None, None)]
     assert "manifest-signature-invalid" in codes(outcomes[0])
     assert outcomes[0].message.startswith("не опознан")
+    assert "не книга (обычный текст)" in outcomes[1].message  # passed over, not stored
     with open_ledger(ledger_url) as ledger:
         kept = ledger.unattributed()
         assert [(u.filename, u.claimed_region_code, u.claimed_period) for u in kept] == [
-            ("cos_2020Q3_77.xlsm", "77", "2020Q3"), ("letter.xlsx", None, None)]
-        assert ledger.blob(kept[1].sha256) == text.read_bytes()
-        assert ledger.unattributed_count() == 2 and ledger.submissions("2020Q3") == []
+            ("cos_2020Q3_77.xlsm", "77", "2020Q3")]
+        assert ledger.blob(kept[0].sha256) == forged.read_bytes()
+        assert ledger.unattributed_count() == 1 and ledger.submissions("2020Q3") == []
     # With the right key the same bytes are attributed: a version of region 77.
     (right,) = take(ledger_url, [forged])
     assert (right.status, right.region_code, right.version) == ("new", "77", 1)
@@ -230,7 +231,7 @@ def test_status_rows_and_overdue(ledger_url, make_return, tmp_path):
 
 
 def test_status_of_2023_lists_the_89_subjects(ledger_url):
-    with open_ledger(ledger_url) as ledger:
+    with open_ledger(ledger_url, create=True) as ledger:
         rows = ledger.status("2023Q1")
     assert len(rows) == 89 and rows[-1].region_code == "95"
 
@@ -344,7 +345,7 @@ def test_values_json_cannot_hold_is_kept_as_text(ledger_url):
                     verdict="FAIL", region_code="77", period="2020Q3", form_id="f",
                     form_version="1", values={"a": float("inf"), "b": dt.date(2020, 1, 2),
                                               "c": 1.5, "d": None, "e": "текст"})
-    with open_ledger(ledger_url) as ledger:
+    with open_ledger(ledger_url, create=True) as ledger:
         assert ledger.record(item).version == 1
         (sub,) = ledger.submissions("2020Q3", "77")
     assert sub.values == {"a": "inf", "b": "2020-01-02", "c": 1.5, "d": None, "e": "текст"}

@@ -35,7 +35,7 @@ def report(o):
     print(json.dumps({"path": str(o.path), "status": o.status, "version": o.version,
                       "region": o.region_code, "sha256": o.sha256}), flush=True)
 
-with open_ledger(sys.argv[1]) as ledger:
+with open_ledger(sys.argv[1], create=True) as ledger:
     die_at = int(os.environ.get("DIE_AT_RECEIPT", "0"))
     if die_at:  # SIGKILL inside the die_at-th file's transaction, after its version is written
         seen = []

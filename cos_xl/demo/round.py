@@ -96,7 +96,8 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    generated = generate(parsed, out / "templates", key, campaign=campaign, regions=regions)
+    generated = generate(parsed, out / "templates", key, campaign=campaign, regions=regions,
+                         force=True)  # the demo's own folder, made anew
     seconds["generate"] = time.perf_counter() - started
     say(f"Шаблоны: {_books(len(generated.paths))} за {seconds['generate']:.1f} с → "
         f"{out / 'templates'}")
@@ -118,7 +119,7 @@ def run_demo(out: Path, *, seed: int = 0, period: str = DEFAULT_PERIOD,
     moment = {"now": plan.sends[0].received_at if plan.sends else dt.datetime.now(dt.UTC)}
     ledger_path = out / "ledger.sqlite"
     outcomes: list[IntakeOutcome] = []
-    with open_ledger(str(ledger_path), clock=lambda: moment["now"]) as ledger:
+    with open_ledger(str(ledger_path), create=True, clock=lambda: moment["now"]) as ledger:
         for planned in files:  # one at a time, each at its receipt time
             moment["now"] = planned.send.received_at
             outcomes += ledger.intake([planned.path], key, allow_dev_key=True)

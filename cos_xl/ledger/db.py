@@ -15,14 +15,14 @@ import json
 import math
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -163,11 +163,53 @@ def upgrade(engine: Engine) -> None:
             command.upgrade(config, "head")
 
 
-def open_engine(db: str | None) -> Engine:
-    """An engine on an up-to-date ledger; every failure is a LedgerError naming the URL."""
+#: what a database holds: nothing yet, a cos-xl ledger, or tables of something else
+EMPTY, LEDGER, FOREIGN = "empty", "ledger", "foreign"
+_OUR_TABLES = {"alembic_version", "blobs", "submissions", "receipts"}
+
+
+def contents(engine: Engine) -> str:
+    """EMPTY, LEDGER or FOREIGN: whether the database (its default schema) is a cos-xl ledger."""
+    names = set(inspect(engine).get_table_names())
+    if not names:
+        return EMPTY
+    return LEDGER if {"alembic_version", "submissions"} <= names else FOREIGN
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite ledger; None for a server."""
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+
+
+def open_engine(db: str | None, *, create: bool = False) -> tuple[Engine, bool]:
+    """An engine on an up-to-date ledger, and whether this call created it. A ledger that does
+    not exist is an error unless ``create`` (nothing is created then); so is a database that
+    holds something else. Every failure is a LedgerError naming the ledger."""
     url = ledger_url(db)
+    path = sqlite_file(url)
+    if path is not None and not create and not path.is_file():
+        raise LedgerError(
+            f"Реестр не найден: {path.resolve()} — проверьте путь (--db или переменная "
+            "COS_XL_DB). Новый реестр создают команды cos-xl intake и cos-xl ledger init "
+            "(the ledger does not exist; nothing was created).")
+    if path is not None and path.is_file() and path.stat().st_size and not _sqlite_header(path):
+        raise LedgerError(f"Файл {path} — не реестр cos-xl: это не база данных SQLite "
+                          "(not an SQLite database).")
+    # A SQLite file is looked at read-only first: opening it for writing switches it to WAL,
+    # which would change a database that turns out not to be a ledger.
+    known = _sqlite_contents(path) if path is not None and path.is_file() else None
     engine = create_ledger_engine(url)
     try:
+        found = known or contents(engine)
+        if found == FOREIGN:
+            raise LedgerError(
+                f"{shown(url)} — не реестр cos-xl: в базе есть другие таблицы и нет таблиц "
+                "реестра (not a cos-xl ledger; nothing was changed).")
+        if found == EMPTY and not create:
+            raise LedgerError(
+                f"В {shown(url)} нет реестра cos-xl: создайте его командой cos-xl ledger init "
+                "--db … или первым приёмом cos-xl intake (no ledger there; nothing was "
+                "created).")
         upgrade(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
@@ -176,4 +218,25 @@ def open_engine(db: str | None) -> Engine:
     except LedgerError:
         engine.dispose()
         raise
-    return engine
+    return engine, found == EMPTY
+
+
+def _sqlite_contents(path: Path) -> str:
+    import sqlite3
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise LedgerError(f"Не удалось открыть реестр {path}: {exc}") from exc
+    if not names:
+        return EMPTY
+    return LEDGER if {"alembic_version", "submissions"} <= names else FOREIGN
+
+
+def _sqlite_header(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError as exc:
+        raise LedgerError(f"Не удалось прочитать реестр {path}: {exc.strerror or exc}") from exc

@@ -27,9 +27,9 @@ from cos_xl.periods import Period, PeriodError
 from cos_xl.signing import SigningKey
 from cos_xl.submission import ACCEPTED, Verdict
 from cos_xl.validate.run import FileResult, validate_file
-from cos_xl.validate.safety import SafetyLimits
+from cos_xl.validate.safety import SafetyLimits, not_a_workbook
 
-OutcomeStatus = Literal["new", "duplicate", "error"]
+OutcomeStatus = Literal["new", "duplicate", "error", "skipped", "refused", "other-key"]
 VERDICT_RU = {"PASS": "принят", "PASS_WITH_WARNINGS": "принят с предупреждениями",
               "FAIL": "отклонён"}
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4}[Qq][1-4])(?!\d)")
@@ -40,8 +40,11 @@ _CHUNK = 1 << 20
 @dataclass(frozen=True)
 class IntakeOutcome:
     """What became of one file. ``status`` is "new" (stored as a new version or as an
-    unattributed file), "duplicate" (the same bytes were already stored; ``version`` is theirs)
-    or "error" (the file could not be read and is not in the ledger)."""
+    unattributed file), "duplicate" (the same bytes were already stored; ``version`` is theirs),
+    "error" (the file could not be read), "skipped" (not a workbook at all: a covering letter, a
+    scan), "refused" (a workbook of another period than the one being taken) or "other-key"
+    (these bytes were stored before, verified with another signing key). Only "new" and
+    "duplicate" are in the ledger."""
 
     path: Path
     status: OutcomeStatus
@@ -58,11 +61,16 @@ class IntakeOutcome:
 
     @property
     def accepted(self) -> bool:
-        return self.status != "error" and self.verdict in ACCEPTED
+        return self.stored and self.verdict in ACCEPTED
 
     @property
     def stored(self) -> bool:
-        return self.status != "error"
+        return self.status in ("new", "duplicate")
+
+    @property
+    def needs_attention(self) -> bool:
+        """Not accepted, and not merely a file that is no workbook (passed over)."""
+        return self.status != "skipped" and not self.accepted
 
 
 @dataclass(frozen=True)
@@ -156,18 +164,40 @@ class _PreviousFigures:
         self.by_period.pop(period, None)
 
 
+class _Issued:
+    """The regions issued a template, by period, from the campaigns recorded in the ledger
+    (None for a period without one: then every region is taken)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.by_period: dict[str, frozenset[str] | None] = {}
+
+    def __call__(self, period: str) -> frozenset[str] | None:
+        if period not in self.by_period:
+            found = self.ledger.campaign(period)
+            self.by_period[period] = frozenset(found.regions) if found is not None else None
+        return self.by_period[period]
+
+
 def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
            allow_dev_key: bool = False, limits: SafetyLimits | None = None,
+           period: Period | str | None = None,
            on_outcome: Callable[[IntakeOutcome], None] | None = None) -> list[IntakeOutcome]:
     """Validate and record each file; one outcome per file, in order. A file is in the ledger
-    once its outcome is reported (each file is committed before the next is read)."""
+    once its outcome is reported (each file is committed before the next is read).
+
+    Files that are no workbook by their content are passed over ("skipped"), never stored.
+    With ``period``, a workbook of another period is "refused" and not stored. A region the
+    period's recorded campaign did not issue a template to is rejected (``region-not-issued``).
+    """
     limits = limits or SafetyLimits()
-    previous = _PreviousFigures(ledger)
-    guess: Period | None = None
+    only = Period.parse(period) if period is not None else None
+    scope = _Scope(_PreviousFigures(ledger), _Issued(ledger), only)
+    guess: Period | None = only
     outcomes = []
     for path in paths:
         path = Path(path)
-        outcome = _take(ledger, path, key, allow_dev_key, limits, previous, guess)
+        outcome = _take(ledger, path, key, allow_dev_key, limits, scope, guess)
         if outcome.period is not None:
             guess = Period.parse(outcome.period)
         outcomes.append(outcome)
@@ -176,20 +206,41 @@ def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
     return outcomes
 
 
-def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
-          limits: SafetyLimits, previous: _PreviousFigures,
-          guess: Period | None) -> IntakeOutcome:
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class _Scope:
+    previous: _PreviousFigures
+    issued: _Issued
+    period: Period | None  # only this period is taken, when given
 
-    def error(message: str) -> IntakeOutcome:
-        return IntakeOutcome(path, "error", "FAIL", message,
+
+def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
+          limits: SafetyLimits, scope: _Scope, guess: Period | None) -> IntakeOutcome:
+    started = time.perf_counter()
+    previous = scope.previous
+
+    def error(message: str, status: OutcomeStatus = "error", region: str | None = None,
+              period: str | None = None) -> IntakeOutcome:
+        return IntakeOutcome(path, status, "FAIL", message, region, period,
                              seconds=time.perf_counter() - started)
 
+    def refused(period: str, region: str | None) -> IntakeOutcome:
+        return error(f"файл периода {period}, а принимается {scope.period}: не сохранён",
+                     "refused", region, period)
+
+    what = not_a_workbook(path, limits)
+    if what is not None:
+        return error(f"не книга ({what}): пропущен, в реестр не записан", "skipped")
     try:
         read = _read(path, limits.max_file_size)
     except OSError as exc:
         return error(f"не удалось прочитать файл: {exc.strerror or exc}")
     known = ledger.find(read.sha256)
+    if known is not None and scope.period is not None and known.period != str(scope.period):
+        return refused(known.period, known.region_code)
+    if known is not None and known.key_fingerprint not in (None, key.fingerprint):
+        return error(f"уже получен (версия {known.version}), но проверен с другим ключом "
+                     f"подписи (отпечаток {known.key_fingerprint}, сейчас {key.fingerprint}): "
+                     "проверьте ключ", "other-key", known.region_code, known.period)
     if known is not None:  # the same bytes again: nothing to validate
         recorded = ledger.record(Received(
             filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
@@ -211,6 +262,21 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
                                    previous=right)
     if _stamp(path) != read.stamp:
         return error("файл изменился во время приёма: примите его ещё раз")
+    if attribution is not None and scope.period is not None and \
+            attribution[1] != str(scope.period):
+        return refused(attribution[1], attribution[0])
+    findings = tuple(result.findings)
+    verdict = result.verdict
+    if attribution is not None:
+        issued = scope.issued(attribution[1])
+        if issued is not None and attribution[0] not in issued:
+            findings += (Finding(
+                "region-not-issued", "error",
+                f"Субъекту {attribution[0]} шаблон за {attribution[1]} не выдавался (его нет "
+                "в кампании периода, записанной в реестре): файл не учитывается. Если шаблон "
+                "был выдан, зарегистрируйте его: cos-xl campaign register --regions "
+                f"{attribution[0]} …"),)
+            verdict = "FAIL"
 
     if attribution is None:
         item = Received(
@@ -221,10 +287,10 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
         region, period, form_id, form_version = attribution
         item = Received(
             filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
-            received_at=ledger.clock(), verdict=result.verdict, region_code=region,
+            received_at=ledger.clock(), verdict=verdict, region_code=region,
             period=period, form_id=form_id, form_version=form_version,
-            findings=tuple(result.findings), values=result.values,
-            explanations=result.explanations)
+            findings=findings, values=result.values,
+            explanations=result.explanations, key_fingerprint=key.fingerprint)
     recorded = ledger.record(item)
     if recorded.outcome == "new" and recorded.verdict in ACCEPTED:
         previous.accepted(item.period)

@@ -40,6 +40,7 @@ class Received:
     explanations: Mapping[str, str] = field(default_factory=dict)
     claimed_region_code: str | None = None
     claimed_period: str | None = None
+    key_fingerprint: str | None = None  # of the key the manifest was verified with
 
     @property
     def attributed(self) -> bool:
@@ -89,6 +90,7 @@ def submission_from_row(row) -> Submission:
         filename=row.filename, received_at=utc(row.received_at), verdict=row.verdict,
         findings=findings_from_json(row.findings), values=dict(row.input_values or {}),
         explanations=dict(row.explanations or {}),
+        key_fingerprint=row.key_fingerprint,
     )
 
 

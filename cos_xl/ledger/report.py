@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cos_xl.ledger.intake import IntakeOutcome
+from cos_xl.ledger.records import UnattributedFile
+from cos_xl.plural import quantity
 from cos_xl.ledger.status import MOSCOW, StatusRow, summary
 
 # Above this many files the intake table lists only the files that need a look.
@@ -31,6 +33,10 @@ def _remarks(outcome: IntakeOutcome) -> str:
     return f"предупреждений: {warnings}" if warnings else ""
 
 
+_COUNTED = {"duplicate": "повторов", "error": "ошибок чтения", "skipped": "не книги (пропущены)",
+            "refused": "другой период", "other-key": "другой ключ"}
+
+
 def print_intake(outcomes: list[IntakeOutcome], console: Console) -> None:
     shown = outcomes
     if len(outcomes) > FULL_TABLE_UP_TO:
@@ -42,15 +48,15 @@ def print_intake(outcomes: list[IntakeOutcome], console: Console) -> None:
         colour = {"PASS": "green", "PASS_WITH_WARNINGS": "yellow", "FAIL": "red"}
         for o in shown:
             table.add_row(o.path.name, o.region_code or "—", o.period or "—",
-                          f"[{colour[o.verdict]}]{o.message}[/]", _remarks(o))
+                          f"[{'dim' if o.status == 'skipped' else colour[o.verdict]}]"
+                          f"{o.message}[/]", _remarks(o))
         console.print(table)
     counts = Counter()
     for o in outcomes:
-        counts["повторов" if o.status == "duplicate" else
-               "ошибок чтения" if o.status == "error" else
-               "отклонено" if o.verdict == "FAIL" else "принято"] += 1
+        counts[_COUNTED.get(o.status) or ("отклонено" if o.verdict == "FAIL" else "принято")] += 1
     parts = [f"{name}: {counts[name]}" for name in
-             ("принято", "отклонено", "повторов", "ошибок чтения") if counts[name]]
+             ("принято", "отклонено", "повторов", "другой период", "другой ключ",
+              "не книги (пропущены)", "ошибок чтения") if counts[name]]
     console.print(f"Файлов: {len(outcomes)}; " + ", ".join(parts))
 
 
@@ -76,3 +82,22 @@ def print_status(rows: list[StatusRow], period: str, deadline: dt.date, console:
     if unattributed:
         console.print(f"[yellow]Неопознанных файлов в реестре: {unattributed}[/] (подпись или "
                       "манифест не подтверждены; они сохранены, но не отнесены к субъекту)")
+
+
+def print_unidentified(files: list[UnattributedFile], console: Console) -> None:
+    """The files kept as unidentified, with the number to remove them by."""
+    if not files:
+        console.print("Неопознанных файлов в реестре нет.")
+        return
+    table = Table(title="Неопознанные файлы", title_justify="left")
+    for column in ("№", "Файл", "Получен (МСК)", "Размер", "По манифесту", "Причина"):
+        table.add_column(column, overflow="fold")
+    for f in files:
+        claimed = " ".join(x for x in (f.claimed_region_code, f.claimed_period) if x) or "—"
+        errors = [x.message for x in f.findings if x.severity == "error"]
+        reason = errors[0] if errors else ""
+        table.add_row(str(f.id), f.filename, moscow_time(f.received_at), f"{f.size:,}".replace(
+            ",", " "), claimed, reason if len(reason) <= 120 else reason[:119] + "…")
+    console.print(table)
+    console.print(f"{quantity(len(files), 'файл', 'файла', 'файлов')}; удалить: "
+                  "cos-xl ledger unidentified --remove НОМЕР")

@@ -7,6 +7,9 @@ same schema; a test compares the two.
   ``version`` NULL — "unattributed" — and verdict FAIL; what its manifest claims, if anything, is
   kept in ``claimed_region_code`` / ``claimed_period`` for the person who sorts it out.
 * ``receipts``: every time a file came in, including identical bytes sent again.
+* ``campaigns``: per period, the campaign settings the templates were generated with, the
+  regions issued a template and the fingerprint of the signing key (``cos-xl generate --db``,
+  ``cos-xl campaign register``), so that status and consolidation need no ``--config``.
 
 Uniqueness does the bookkeeping: one version number per region and period, and the same bytes
 only once per region and period (once among the unattributed files).
@@ -17,6 +20,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -68,6 +72,8 @@ submissions = Table(
     Column("claimed_region_code", String(64), nullable=True),
     Column("claimed_period", String(64), nullable=True),
     Column("tool_version", String(32), nullable=False),
+    # Fingerprint of the key the manifest was verified with (cos_xl.signing); NULL before 0002.
+    Column("key_fingerprint", String(16), nullable=True),
     UniqueConstraint("region_code", "period", "version"),
     UniqueConstraint("region_code", "period", "sha256"),
     CheckConstraint("verdict IN ('PASS', 'PASS_WITH_WARNINGS', 'FAIL')", name="verdict"),
@@ -79,6 +85,18 @@ submissions = Table(
     Index("ix_submissions_unattributed_sha256", "sha256", unique=True,
           sqlite_where=text("region_code IS NULL"),
           postgresql_where=text("region_code IS NULL")),
+)
+
+campaigns = Table(
+    "campaigns", metadata,
+    Column("period", String(6), primary_key=True),
+    # the campaign settings as given (cos_xl.campaign.Campaign, JSON): deadline, targets, form
+    Column("campaign", JSON, nullable=False),
+    Column("regions", JSON, nullable=False),  # codes of the regions issued a template
+    Column("key_fingerprint", String(16), nullable=False),
+    Column("dev_key", Boolean, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("tool_version", String(32), nullable=False),
 )
 
 receipts = Table(

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -64,10 +65,13 @@ def deadline_moment(period: Period, campaign: Campaign) -> dt.datetime:
 
 
 def status(ledger: Ledger, period: Period | str, campaign: Campaign | None = None, *,
-           now: dt.datetime | None = None) -> list[StatusRow]:
-    """One row per region that reports in the period, in code order."""
+           now: dt.datetime | None = None,
+           issued: Iterable[str] | None = None) -> list[StatusRow]:
+    """One row per region that reports in the period (only those ``issued`` a template, when
+    given), in code order."""
     period = Period.parse(period)
     campaign = campaign or Campaign()
+    wanted = set(issued) if issued is not None else None
     now = now or ledger.clock()
     deadline = deadline_moment(period, campaign)
     by_region: dict[str, list[tuple[int, str, dt.datetime]]] = {}
@@ -75,6 +79,8 @@ def status(ledger: Ledger, period: Period | str, campaign: Campaign | None = Non
         by_region.setdefault(region, []).append((version, verdict, received_at))
     rows = []
     for region in regions_for_period(period.year, period.quarter):
+        if wanted is not None and region.code not in wanted:
+            continue
         versions = sorted(by_region.get(region.code, []))
         accepted = [v for v in versions if v[1] in ACCEPTED]
         latest = versions[-1] if versions else None
@@ -86,7 +92,7 @@ def status(ledger: Ledger, period: Period | str, campaign: Campaign | None = Non
         on_time = any(received_at < deadline for _, _, received_at in accepted)
         overdue = not on_time and (bool(accepted) or now >= deadline)
         rows.append(StatusRow(
-            region_code=region.code, region_name=region.name, state=state,
+            region_code=region.code, region_name=region.full_name, state=state,
             versions=len(versions), latest_version=latest[0] if latest else None,
             latest_verdict=latest[1] if latest else None,
             latest_received_at=latest[2] if latest else None,

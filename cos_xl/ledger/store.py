@@ -41,6 +41,7 @@ from cos_xl.submission import ACCEPTED, Submission
 
 if TYPE_CHECKING:
     from cos_xl.campaign import Campaign
+    from cos_xl.ledger.campaigns import RegisteredCampaign
     from cos_xl.ledger.intake import IntakeOutcome
     from cos_xl.ledger.status import StatusRow
     from cos_xl.signing import SigningKey
@@ -78,6 +79,7 @@ class Ledger:
     def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = _now) -> None:
         self.engine = engine
         self.clock = clock
+        self.created = False  # whether opening it created it
 
     @property
     def url(self) -> str:
@@ -135,7 +137,7 @@ class Ledger:
             verdict=item.verdict, findings=findings_json(item.findings),
             input_values=dict(item.values), explanations=dict(item.explanations),
             claimed_region_code=item.claimed_region_code, claimed_period=item.claimed_period,
-            tool_version=__version__,
+            tool_version=__version__, key_fingerprint=item.key_fingerprint,
         )).inserted_primary_key[0]
         self._receipt(conn, new_id, item, "new")
         return Recorded("new", new_id, version, item.verdict)
@@ -197,6 +199,35 @@ class Ledger:
                                 .order_by(S.id)).all()
         return [unattributed_from_row(row) for row in rows]
 
+    def register_campaign(self, period: Period | str, campaign: Campaign,
+                          regions: Iterable[str], key: SigningKey) -> RegisteredCampaign:
+        """Record the campaign of a period: its settings, the regions issued, the key."""
+        from cos_xl.ledger.campaigns import register
+        return register(self.engine, Period.parse(period), campaign, regions, key, self.clock())
+
+    def campaign(self, period: Period | str) -> RegisteredCampaign | None:
+        """The campaign recorded for a period, or None."""
+        from cos_xl.ledger.campaigns import registered
+        return registered(self.engine, period)
+
+    def remove_unattributed(self, ids: Iterable[int]) -> list[int]:
+        """Remove unidentified records (and their bytes when nothing else keeps them); the ids
+        removed. A record attributed to a region is never removed."""
+        removed = []
+        with writing(self.engine, "unattributed") as conn:
+            for number in sorted(set(ids)):
+                row = conn.execute(select(S.id, S.sha256).where(
+                    S.id == number, S.region_code.is_(None))).first()
+                if row is None:
+                    continue
+                conn.execute(receipts.delete().where(receipts.c.submission_id == row.id))
+                conn.execute(submissions.delete().where(S.id == row.id))
+                if not conn.execute(select(func.count()).select_from(submissions)
+                                    .where(S.sha256 == row.sha256)).scalar():
+                    conn.execute(blobs.delete().where(blobs.c.sha256 == row.sha256))
+                removed.append(row.id)
+        return removed
+
     def unattributed_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(submissions)
@@ -241,23 +272,33 @@ class Ledger:
     # --- the two jobs, in their own modules ------------------------------------------------
 
     def intake(self, paths: Iterable[Path], key: SigningKey, *, allow_dev_key: bool = False,
-               limits: SafetyLimits | None = None,
+               limits: SafetyLimits | None = None, period: Period | str | None = None,
                on_outcome: Callable[[IntakeOutcome], None] | None = None
                ) -> list[IntakeOutcome]:
         """Validate and record files: see :func:`cos_xl.ledger.intake.intake`."""
         from cos_xl.ledger.intake import intake
         return intake(self, paths, key, allow_dev_key=allow_dev_key, limits=limits,
-                      on_outcome=on_outcome)
+                      period=period, on_outcome=on_outcome)
 
     def status(self, period: Period | str, campaign: Campaign | None = None, *,
                now: dt.datetime | None = None) -> list[StatusRow]:
-        """One row per region of the period: see :func:`cos_xl.ledger.status.status`."""
+        """One row per region of the period: see :func:`cos_xl.ledger.status.status`. Without
+        ``campaign``, the period's campaign recorded in the ledger, if any, gives the deadline
+        and the regions issued a template."""
         from cos_xl.ledger.status import status
-        return status(self, period, campaign, now=now)
+        registered = self.campaign(period)
+        if campaign is None and registered is not None:
+            campaign = registered.campaign
+        return status(self, period, campaign, now=now,
+                      issued=registered.regions if registered is not None else None)
 
 
-def open_ledger(db: str | None = None, *,
+def open_ledger(db: str | None = None, *, create: bool = False,
                 clock: Callable[[], dt.datetime] = _now) -> Ledger:
-    """Open (and create or migrate) the ledger at ``db``: a URL, a SQLite file path, or None for
-    ``cos-xl.sqlite`` in the working folder."""
-    return Ledger(open_engine(db), clock)
+    """Open (and migrate) the ledger at ``db``: a URL, a SQLite file path, or None for
+    ``cos-xl.sqlite`` in the working folder. One that does not exist is a LedgerError unless
+    ``create``; ``Ledger.created`` then says whether this call created it."""
+    engine, created = open_engine(db, create=create)
+    ledger = Ledger(engine, clock)
+    ledger.created = created
+    return ledger

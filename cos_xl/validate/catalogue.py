@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from cos_xl.rules.inputs import CODES as INPUT_CODES
 from cos_xl.spec import Form, load_form
+from cos_xl.submission import INTAKE_CODES
 from cos_xl.validate.integrity import INTEGRITY_CODES
 from cos_xl.validate.run import IDENTITY_CODES
 from cos_xl.validate.safety import SAFETY_CODES
@@ -36,4 +37,6 @@ def catalogue(form: Form | None = None) -> list[CodeInfo]:
             out.append(CodeInfo(rule.code, rule.severity, rule.title, "значения"))
     out += [CodeInfo(code, severity, title, "значения")
             for code, (severity, title) in VALUE_CODES.items()]
+    out += [CodeInfo(code, severity, title, "приём")
+            for code, (severity, title) in INTAKE_CODES.items()]
     return out
