@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cos_xl import __version__
 from cos_xl.campaign import load_campaign
 from cos_xl.cli_errors import fail, handled, state
+from cos_xl.cli_ru import RuCommand, RuGroup
 from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
 from cos_xl.files import write_atomically
@@ -24,7 +25,7 @@ from cos_xl.signing import resolve_key
 from cos_xl.vba import wrappers
 
 app = typer.Typer(
-    name="cos-xl", no_args_is_help=True, add_completion=False,
+    name="cos-xl", no_args_is_help=True, add_completion=False, cls=RuGroup,
     help="Отчётность федерального проекта «Цифровая образовательная среда» на книгах Excel.",
 )
 console = Console(stderr=True)
@@ -42,7 +43,7 @@ def _fail(exc: Exception) -> typer.Exit:
 def command(*args, **kwargs):
     """``@app.command`` with the one error handler (:mod:`cos_xl.cli_errors`)."""
     def register(function):
-        return app.command(*args, **kwargs)(handled(function))
+        return app.command(*args, cls=RuCommand, **kwargs)(handled(function))
     return register
 
 
@@ -54,12 +55,32 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
+        "--version", callback=_version, is_eager=True, help="Показать версию и выйти.")] = None,
          debug: Annotated[bool, typer.Option(
-             "--debug", help="Show the Python traceback of an error.")] = False,
+             "--debug", help="При ошибке показать трассировку Python (для разработчиков).")
+         ] = False,
          ) -> None:
-    """cos-xl: generate, validate and consolidate the regional workbooks."""
+    """cos-xl: шаблоны, проверка, приём и национальная сводка по регионам."""
     state["debug"] = debug
+
+
+# Options several commands share: one definition each.
+PeriodOption = Annotated[str, typer.Option(
+    metavar="ПЕРИОД", help="Отчётный период, например 2020Q3.")]
+DbOption = Annotated[Optional[str], typer.Option(
+    metavar="РЕЕСТР", envvar="COS_XL_DB",
+    help="Реестр: файл SQLite (по умолчанию ./cos-xl.sqlite), sqlite:///ФАЙЛ или "
+         "postgresql://ПОЛЬЗОВАТЕЛЬ:ПАРОЛЬ@СЕРВЕР/БАЗА.")]
+KeyFileOption = Annotated[Optional[Path], typer.Option(
+    metavar="ФАЙЛ", help="Файл с федеральным ключом подписи (иначе переменная "
+                         "COS_XL_SIGNING_KEY).")]
+AcceptDevKey = Annotated[bool, typer.Option(
+    "--dev-key", help="Принимать шаблоны, подписанные ключом разработчика (для проб).")]
+RegionsOption = Annotated[Optional[str], typer.Option(
+    metavar="КОДЫ", help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
+                         "субъекты периода.")]
+FilesArgument = Annotated[list[Path], typer.Argument(
+    metavar="ФАЙЛ_ИЛИ_ПАПКА...", help="Присланные книги или папки с ними.")]
 
 
 def _parse_regions(text: str | None) -> list[str] | None:
@@ -70,30 +91,31 @@ def _parse_regions(text: str | None) -> list[str] | None:
 
 @command()
 def generate(
-    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
-    out: Annotated[Path, typer.Option(help="Folder for the workbooks (created if missing).")],
-    regions: Annotated[Optional[str], typer.Option(
-        help="Comma-separated region codes, e.g. 77,50; default: every region of the period.")
-    ] = None,
-    config: Annotated[Optional[Path], typer.Option(help="Campaign configuration (TOML).")] = None,
-    key_file: Annotated[Optional[Path], typer.Option(
-        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+    period: PeriodOption,
+    out: Annotated[Path, typer.Option(
+        metavar="ПАПКА", help="Папка для шаблонов (создаётся, если её нет).")],
+    regions: RegionsOption = None,
+    config: Annotated[Optional[Path], typer.Option(
+        metavar="ФАЙЛ", help="Настройки кампании (TOML): срок, цели, контакт.")] = None,
+    key_file: KeyFileOption = None,
     dev_key: Annotated[bool, typer.Option(
-        "--dev-key", help="Sign with the development key (never for a real campaign).")] = False,
+        "--dev-key", help="Подписать ключом разработчика (только для проб, не для рассылки).")
+    ] = False,
     no_macros: Annotated[bool, typer.Option(
-        "--no-macros", help="Write .xlsx without VBA (same cells; no COS_* functions).")] = False,
+        "--no-macros", help="Записать .xlsx без макросов (те же ячейки, без функций COS_*).")
+    ] = False,
     previous_from: Annotated[Optional[str], typer.Option(
-        "--previous-from", metavar="DB_URL",
-        help="Ledger whose latest accepted figures of the previous period are prefilled.")
+        "--previous-from", metavar="РЕЕСТР",
+        help="Реестр, из которого подставить принятые значения предыдущего периода.")
     ] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace templates already in the folder that differ (they may have "
-        "been sent to the regions).")] = False,
+        "--force", help="Заменить шаблоны, которые уже есть в папке и отличаются (они могли "
+        "быть разосланы).")] = False,
     db: Annotated[Optional[str], typer.Option(
-        help="Ledger in which to record the campaign (period, deadline, targets, regions "
-             "issued, key fingerprint); it must exist (cos-xl ledger init).")] = None,
+        metavar="РЕЕСТР", help="Записать кампанию (период, срок, цели, субъекты, отпечаток "
+        "ключа) в этот реестр; он должен существовать (cos-xl ledger init).")] = None,
 ) -> None:
-    """Generate one locked input workbook per region for a period (.xlsm by default)."""
+    """Сформировать защищённые шаблоны периода, по одному на субъект (.xlsm по умолчанию)."""
     try:
         key = resolve_key(key_file, dev_key)
         campaign = load_campaign(config)
@@ -174,27 +196,27 @@ def _returned_files(paths: list[Path]) -> list[Path]:
 
 @command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
+    paths: FilesArgument,
     output_format: Annotated[str, typer.Option(
-        "--format", help="text (table), json (one document on stdout) or xlsx (report in --out).",
+        "--format", metavar="ФОРМАТ",
+        help="text — таблица, json — документ в стандартный вывод, xlsx — отчёт в --out.",
     )] = "text",
-    out: Annotated[Optional[Path], typer.Option(help="Folder for the xlsx report.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        metavar="ПАПКА", help="Папка для отчёта validation-report.xlsx.")] = None,
     annotate: Annotated[Optional[Path], typer.Option(
-        help="Folder for annotated copies of the workbooks (the originals are not changed).")
-    ] = None,
-    key_file: Annotated[Optional[Path], typer.Option(
-        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
-    dev_key: Annotated[bool, typer.Option(
-        "--dev-key", help="Accept templates signed with the development key.")] = False,
+        metavar="ПАПКА", help="Папка для копий книг с замечаниями (исходные файлы не "
+                              "меняются).")] = None,
+    key_file: KeyFileOption = None,
+    dev_key: AcceptDevKey = False,
     previous: Annotated[Optional[Path], typer.Option(
-        help='JSON of previous accepted figures: {"77": {"period": "2020Q2", "values": '
-             '{"E4.03": 41.5}}}; overrides those prefilled in the templates.')] = None,
+        metavar="ФАЙЛ", help='JSON предыдущих принятых значений: {"77": {"period": "2020Q2", '
+        '"values": {"E4.03": 41.5}}}; заменяет подставленные в шаблоны.')] = None,
     workers: Annotated[Optional[int], typer.Option(
-        help="Worker processes (default: 1 for a round's files, every core for thousands).")
-    ] = None,
+        metavar="ЧИСЛО", help="Число процессов (по умолчанию 1 для раунда, все ядра для "
+                              "тысяч файлов).")] = None,
 ) -> None:
-    """Validate returned workbooks: PASS, PASS_WITH_WARNINGS or FAIL per file (exit 1 if any
-    fails)."""
+    """Проверить присланные книги: принят, принят с предупреждениями или не принят (код
+    выхода 1, если хоть один не принят)."""
     import json as jsonlib
 
     from cos_xl.validate.annotate import annotate as annotate_file
@@ -240,11 +262,14 @@ def validate(
 @command()
 def macros(
     check: Annotated[bool, typer.Option(
-        "--check", help="Only verify that the files are current (exit 1 when not).")] = False,
+        "--check", help="Только проверить, что файлы актуальны (код выхода 1, если нет).")
+    ] = False,
     directory: Annotated[Optional[Path], typer.Option(
-        "--dir", help="Folder of the VBA sources; default: macros/ of this checkout.")] = None,
+        "--dir", metavar="ПАПКА", help="Папка исходников VBA; по умолчанию macros/ проекта.")
+    ] = None,
 ) -> None:
-    """Write the VBA sources every .xlsm carries (COS_* wrappers and xlwings' modules)."""
+    """Записать исходники VBA, которые несёт каждый .xlsm (обёртки COS_* и модули
+    xlwings)."""
     folder = directory or wrappers.macros_dir()
     stale = []
     for name, data in wrappers.expected_files().items():
@@ -263,10 +288,10 @@ def macros(
 
 @command("udf-selftest")
 def udf_selftest(
-    out: Annotated[Path, typer.Option(help="Where to write the .xlsm.")] = Path(
+    out: Annotated[Path, typer.Option(metavar="ФАЙЛ", help="Куда записать .xlsm.")] = Path(
         "cos_udf_selftest.xlsm"),
 ) -> None:
-    """Write a small .xlsm that shows in Excel whether the COS_* functions work there."""
+    """Записать небольшой .xlsm, который покажет в Excel, работают ли там функции COS_*."""
     from cos_xl.template.selftest import build_selftest
     if out.suffix.lower() != ".xlsm":
         raise _fail(ValueError(f"{out}: нужен файл .xlsm (the self-test carries macros)"))
@@ -274,23 +299,20 @@ def udf_selftest(
     console.print(f"Записан {out}: откройте его в Excel и посмотрите столбец «Итог».")
 
 
-_DB_HELP = ("Ledger: a SQLite file (default ./cos-xl.sqlite), sqlite:///FILE or "
-            "postgresql://USER:PASSWORD@HOST/DB (else env COS_XL_DB).")
-
 
 @command()
 def intake(
-    paths: Annotated[list[Path], typer.Argument(help="Returned workbooks or folders of them.")],
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
-    key_file: Annotated[Optional[Path], typer.Option(
-        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
-    dev_key: Annotated[bool, typer.Option(
-        "--dev-key", help="Accept templates signed with the development key.")] = False,
+    paths: FilesArgument,
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    dev_key: AcceptDevKey = False,
     period: Annotated[Optional[str], typer.Option(
-        help="Take only workbooks of this period; others are refused, not stored.")] = None,
+        metavar="ПЕРИОД", help="Принимать только книги этого периода; другие не сохраняются.")
+    ] = None,
 ) -> None:
-    """Validate returned workbooks and record each as a new version in the ledger (exit 1 if
-    any is not accepted). Files that are no workbook (letters, scans) are passed over."""
+    """Проверить присланные книги и записать каждую в реестр новой версией (код выхода 1,
+    если какая-то не принята). Файлы, которые не являются книгами (письма, сканы),
+    пропускаются. Создаёт реестр, если его нет."""
     from cos_xl.ledger import open_ledger
     from cos_xl.ledger.report import print_intake
 
@@ -322,14 +344,15 @@ def intake(
 
 @command()
 def status(
-    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    period: PeriodOption,
+    db: DbOption = None,
     output_format: Annotated[str, typer.Option(
-        "--format", help="text (table) or json (one document on stdout).")] = "text",
+        "--format", metavar="ФОРМАТ", help="text — таблица, json — документ в стандартный "
+                                           "вывод.")] = "text",
     config: Annotated[Optional[Path], typer.Option(
-        help="Campaign configuration (TOML): the deadline.")] = None,
+        metavar="ФАЙЛ", help="Настройки кампании (TOML) вместо записанных в реестре.")] = None,
 ) -> None:
-    """Where each region of a period stands: not received, rejected, accepted; overdue."""
+    """Где каждый субъект периода: не получен, отклонён, принят; просрочен ли срок."""
     import json as jsonlib
 
     from cos_xl.ledger import open_ledger
@@ -362,18 +385,20 @@ def status(
 
 @command()
 def consolidate(
-    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
-    out: Annotated[Path, typer.Option(help="National workbook (.xlsx) to write.")],
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    period: PeriodOption,
+    out: Annotated[Path, typer.Option(
+        metavar="ФАЙЛ", help="Национальная сводка (.xlsx), которую записать.")],
+    db: DbOption = None,
     json_path: Annotated[Optional[Path], typer.Option(
-        "--json", help="Also write the figures as JSON (schema cos-xl/national/1).")] = None,
+        "--json", metavar="ФАЙЛ", help="Также записать значения в JSON (схема "
+                                       "cos-xl/national/1).")] = None,
     csv_path: Annotated[Optional[Path], typer.Option(
-        "--csv", help="Also write the figures as CSV (safe against formula injection).")
-    ] = None,
+        "--csv", metavar="ФАЙЛ", help="Также записать значения в CSV (защищён от внедрения "
+                                      "формул).")] = None,
     config: Annotated[Optional[Path], typer.Option(
-        help="Campaign configuration (TOML): targets and form of the period.")] = None,
+        metavar="ФАЙЛ", help="Настройки кампании (TOML) вместо записанных в реестре.")] = None,
 ) -> None:
-    """National report from the latest accepted submission of each region."""
+    """Национальная сводка по последней принятой версии каждого субъекта."""
     from cos_xl.consolidate import consolidate_period, write_csv, write_json, write_xlsx
     from cos_xl.consolidate.console import print_national
     from cos_xl.consolidate.ledger_inputs import consolidation_inputs
@@ -404,16 +429,18 @@ def consolidate(
 
 @command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for everything the round writes.")] = Path(
+    out: Annotated[Path, typer.Option(
+        metavar="ПАПКА", help="Папка для всего, что пишет раунд.")] = Path(
         "demo-out"),
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic data and mistakes.")] = 0,
-    period: Annotated[str, typer.Option(help="Reporting period.")] = "2020Q3",
+    seed: Annotated[int, typer.Option(
+        metavar="ЧИСЛО", help="Зерно синтетических данных и ошибок регионов.")] = 0,
+    period: Annotated[str, typer.Option(metavar="ПЕРИОД", help="Отчётный период.")] = "2020Q3",
     through_libreoffice: Annotated[bool, typer.Option(
-        "--through-libreoffice", help="Regions fill and save their files in LibreOffice "
-        "headless (slower; needs libreoffice-calc-nogui and python3-uno).")] = False,
+        "--through-libreoffice", help="Регионы заполняют и сохраняют файлы в LibreOffice "
+        "(медленнее; нужны libreoffice-calc-nogui и python3-uno).")] = False,
 ) -> None:
-    """A whole reporting round on built-in synthetic data: generate, fill (with typical
-    mistakes), intake, status, national report."""
+    """Весь отчётный раунд на встроенных синтетических данных: шаблоны, заполнение (с
+    типичными ошибками), приём, статус, национальная сводка."""
     from cos_xl.consolidate.console import print_national
     from cos_xl.demo.round import run_demo
     from cos_xl.demo.sample import SYNTHETIC_NOTE
@@ -435,28 +462,27 @@ def demo(
         out_console.print(f"  {label}: {path}")
 
 
-campaign_app = typer.Typer(no_args_is_help=True, help="The campaign of a period, kept in the "
-                                                      "ledger.")
+campaign_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
+                           help="Кампания периода, записанная в реестре.")
 app.add_typer(campaign_app, name="campaign")
 
 
-@campaign_app.command("register")
+@campaign_app.command("register", cls=RuCommand)
 @handled
 def campaign_register(
-    period: Annotated[str, typer.Option(help="Reporting period, e.g. 2020Q3.")],
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    period: PeriodOption,
+    db: DbOption = None,
     config: Annotated[Optional[Path], typer.Option(
-        help="Campaign configuration (TOML): deadline, targets, form.")] = None,
+        metavar="ФАЙЛ", help="Настройки кампании (TOML): срок, цели, форма.")] = None,
     regions: Annotated[Optional[str], typer.Option(
-        help="Comma-separated codes of the regions issued a template; default: every region "
-             "of the period.")] = None,
-    key_file: Annotated[Optional[Path], typer.Option(
-        help="File with the federal signing key (else env COS_XL_SIGNING_KEY).")] = None,
+        metavar="КОДЫ", help="Коды субъектов, которым выданы шаблоны, через запятую; по "
+                             "умолчанию — все субъекты периода.")] = None,
+    key_file: KeyFileOption = None,
     dev_key: Annotated[bool, typer.Option(
-        "--dev-key", help="The templates were signed with the development key.")] = False,
+        "--dev-key", help="Шаблоны подписаны ключом разработчика.")] = False,
 ) -> None:
-    """Record a period's campaign (deadline, targets, regions issued, key) in the ledger, for
-    templates generated without --db."""
+    """Записать кампанию периода (срок, цели, субъекты, ключ) в реестр — для шаблонов,
+    сформированных без --db."""
     key = resolve_key(key_file, dev_key)
     campaign = load_campaign(config)
     parsed = Period.parse(period)
@@ -464,17 +490,17 @@ def campaign_register(
     _register(db, parsed, campaign, [r.code for r in selected], key)
 
 
-ledger_app = typer.Typer(no_args_is_help=True, help="The ledger itself: create it, list and "
-                                                    "remove unidentified files.")
+ledger_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
+                         help="Сам реестр: создать, показать и удалить неопознанные файлы.")
 app.add_typer(ledger_app, name="ledger")
 
 
-@ledger_app.command("init")
+@ledger_app.command("init", cls=RuCommand)
 @handled
 def ledger_init(
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    db: DbOption = None,
 ) -> None:
-    """Create an empty ledger (or bring an existing one's schema up to date)."""
+    """Создать пустой реестр (или обновить схему существующего)."""
     from cos_xl.ledger import open_ledger
     with open_ledger(db, create=True) as ledger:
         if ledger.created:
@@ -483,15 +509,16 @@ def ledger_init(
             console.print(f"Реестр уже существует: {ledger.url} (схема актуальна)")
 
 
-@ledger_app.command("unidentified")
+@ledger_app.command("unidentified", cls=RuCommand)
 @handled
 def ledger_unidentified(
-    db: Annotated[Optional[str], typer.Option(help=_DB_HELP, envvar="COS_XL_DB")] = None,
+    db: DbOption = None,
     remove: Annotated[Optional[list[int]], typer.Option(
         "--remove", metavar="НОМЕР",
-        help="Remove the unidentified record with this number (repeat for several).")] = None,
+        help="Удалить неопознанную запись с этим номером (можно повторять).")] = None,
 ) -> None:
-    """List the files kept as unidentified (no valid template manifest), or remove some."""
+    """Показать файлы, сохранённые как неопознанные (без верного манифеста), или удалить
+    их."""
     from cos_xl.ledger import open_ledger
     from cos_xl.ledger.report import print_unidentified
     with open_ledger(db) as ledger:
