@@ -3,8 +3,8 @@
     .venv/bin/python docs/pictures.py [--out docs/img]
 
 Runs the demo round into a temporary folder, takes a region's return with a typical mistake,
-validates and annotates it as ``cos-xl validate --annotate`` does, and prints single sheets to
-PNG: LibreOffice headless prints the annotated copy to PDF, ``pdftoppm`` turns the page of a
+validates and annotates it as ``cos-xl validate --annotate`` does, and prints single sheets
+(and those of an accepted return and of the validation report) to PNG: LibreOffice headless prints the annotated copy to PDF, ``pdftoppm`` turns the page of a
 sheet (found by its text) into a PNG cropped to the text.
 """
 
@@ -24,6 +24,7 @@ from cos_xl.validate.annotate import annotate
 from cos_xl.validate.run import validate_file
 
 REGION = "74"  # the demo's region that typed a number with spaces (seed 0)
+CLEAN = "77"  # a region whose return is accepted
 DPI = 110
 
 
@@ -91,10 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         copy = annotate(result, scratch / "back", key)
         args.out.mkdir(parents=True, exist_ok=True)
         pdf = to_pdf(copy, scratch)
+        clean = to_pdf(scratch / "demo" / "returns" / f"cos_2020Q3_{CLEAN}.xlsm", scratch)
+        report = to_pdf(scratch / "demo" / "reports" / "validation-report.xlsx", scratch)
         pictures = [
             render_page(pdf, "Замечания по итогам проверки", args.out / "zamechaniya.png"),
             render_page(pdf, "Заполните жёлтые ячейки: целые", args.out / "data-annotated.png"),
-            render_page(pdf, "Показатели (рассчитываются", args.out / "indicators.png"),
+            render_page(clean, "Показатели (рассчитываются", args.out / "indicators.png"),
+            render_page(clean, "Как заполнить", args.out / "instructions.png"),
+            render_page(report, "Сообщение", args.out / "validation-report.png"),
         ]
     for picture in pictures:
         print(picture)

@@ -22,6 +22,7 @@ from cos_xl.findings import SEVERITY_RU, Finding
 from cos_xl.plural import quantity
 from cos_xl.signing import SigningKey
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, SHEET_MANIFEST
+from cos_xl.template.writer import fitted_height
 from cos_xl.validate.annotation import (
     ANNOTATION_SHEET,
     FILLS_COLUMN,
@@ -41,7 +42,6 @@ _VERDICT_FILL = {"PASS": "C6EFCE", "PASS_WITH_WARNINGS": "FFEB9C", "FAIL": "FFC7
 COLUMNS = {"A": ("Замечание", 95), "B": ("Ячейка", 15), "C": ("Вид", 16),
            "D": ("Значение", 16), "E": ("Код", 28)}
 HEADER_ROW = 8
-_LINE_HEIGHT = 15.0  # points per line of Calibri 11
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _SUFFIX = "_zamechaniya"
@@ -67,11 +67,6 @@ def ru_number(value: object, percent: bool = False) -> str:
         return f"{int(value):,}".replace(",", "\u00a0")
     whole, _, fraction = f"{value:.6f}".rstrip("0").partition(".")
     return f"{int(whole):,}".replace(",", "\u00a0") + ("," + fraction if fraction else "")
-
-
-def _lines(text: str, width: float) -> int:
-    per_line = max(int(width * 1.1), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
 
 
 def _what_to_do(verdict: str) -> str:
@@ -224,8 +219,8 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
 
     ws = wb.create_sheet(ANNOTATION_SHEET, 0)
 
-    def font(**kwargs) -> Font:  # one face for the sheet (Calibri; Carlito in LibreOffice)
-        return Font(name="Calibri", size=kwargs.pop("size", 11), **kwargs)
+    def font(**kwargs) -> Font:  # one face for the sheet, as the template's (row heights)
+        return Font(name="Arial", size=kwargs.pop("size", 10), **kwargs)
 
     bold = font(bold=True)
     wrap_top = Alignment(wrap_text=True, vertical="top")
@@ -243,13 +238,13 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
 
     checked = dt.datetime.now(MOSCOW).strftime("%d.%m.%Y %H:%M")
     verdict_line = f"Итог проверки: {VERDICT_WORDS[result.verdict]} — {_counts(findings)}"
-    put("A1", "Замечания по итогам проверки", font(bold=True, size=14), align=None)
+    put("A1", "Замечания по итогам проверки", font(bold=True, size=13), align=None)
     put("A2", _region_line(result, manifest))
     put("A3", _period_line(result))
     put("A4", verdict_line, bold, _VERDICT_FILL[result.verdict])
     put("A5", f"Файл: {result.path.name}; проверен {checked} (МСК)")
     put("A6", _what_to_do(result.verdict))
-    ws.row_dimensions[6].height = _LINE_HEIGHT * _lines(texts["A6"], COLUMNS["A"][1])
+    ws.row_dimensions[6].height = fitted_height([(texts["A6"], COLUMNS["A"][1])])
     thin = Side(style="thin", color="A6A6A6")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for column, (header, width) in COLUMNS.items():
@@ -274,8 +269,8 @@ def annotate(result: FileResult, out_dir: Path, key: SigningKey) -> Path | None:
         put(f"E{row}", f.code)
         for column in COLUMNS:
             ws[f"{column}{row}"].border = border
-        ws.row_dimensions[row].height = _LINE_HEIGHT * max(
-            _lines(f.message, COLUMNS["A"][1]), _lines(f.code, COLUMNS["E"][1]))
+        ws.row_dimensions[row].height = fitted_height(
+            [(f.message, COLUMNS["A"][1]), (f.code, COLUMNS["E"][1])])
     if not order:
         row = HEADER_ROW + 1
         put(f"A{row}", "Замечаний нет.")
