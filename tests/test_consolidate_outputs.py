@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import json
 import random
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -17,6 +20,7 @@ from pathlib import Path
 import jsonschema
 import openpyxl
 import pytest
+from conftest import require_tool
 from consolidate_synth import FORM, PERIOD, national_round, random_values, submission
 
 from cos_xl.campaign import Campaign
@@ -25,11 +29,18 @@ from cos_xl.consolidate import (
 )
 from cos_xl.consolidate import docs
 from cos_xl.consolidate.exports import CSV_COLUMNS, csv_number, csv_text_cell
+from cos_xl.consolidate.model import Figure, IndicatorInfo, NationalRow, TargetPart
+from cos_xl.consolidate.xlsx import met_note
+from cos_xl.consolidate.xlsx_format import PRINTABLE_WIDTH_PT
+from cos_xl.office import find_soffice
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3", "@SUM(1,2)",
            "\tcmd", "\rcmd"]
+CHARTS = [f"Диаграмма {ind.spec.code}" for ind in FORM.indicators]
 SHEETS = ["Сводка", "Регионы", "Не сданы и отклонены", "Предупреждения",
-          *[f"Диаграмма {ind.spec.code}" for ind in FORM.indicators], "Воспроизводимость"]
+          "Предупреждения по субъектам", *[name for ind in FORM.indicators
+            for name in (f"Диаграмма {ind.spec.code}", f"Рейтинг {ind.spec.code}")],
+          "Воспроизводимость"]
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +61,10 @@ def test_workbook_sheets_and_summary_values(report, xlsx):
     wb = openpyxl.load_workbook(xlsx)
     assert wb.sheetnames == SHEETS
     ws = wb["Сводка"]
-    header = [c.value for c in ws[6]]
-    assert header[:8] == ["Код", "Показатель", "Ед. изм.", "Значение", "Числитель",
-                          "Знаменатель", "Цель", "Выполнено"]
-    rows = {row[0]: row for row in ws.iter_rows(min_row=7, max_row=14, values_only=True)}
+    header = [c.value for c in ws[7]]
+    assert header[:9] == ["Код", "Показатель", "Ед. изм.", "Значение", "Числитель",
+                          "Знаменатель", "Цель", "Выполнено", "Пояснение"]
+    rows = {row[0]: row for row in ws.iter_rows(min_row=8, max_row=15, values_only=True)}
     for line in report.national:
         code, fig = line.indicator.code, line.figure
         got = rows[code]
@@ -115,10 +126,21 @@ def test_one_native_chart_per_indicator_sorted_with_target_line(report, xlsx):
     assert all("<c:barChart>" in text for text in xml.values())
     with_line = [n for n, text in xml.items() if "<c:lineChart>" in text]
     assert len(with_line) == sum(1 for i in report.indicators if i.kind == "share")
-    assert sum("<c:v>Цель</c:v>" in text for text in xml.values()) == 1  # only E4.01.05
+    # only E4.01.05 has a per-region target; the lines are named with their value
+    assert sum("<c:v>Цель: 100\u00a0%</c:v>" in text for text in xml.values()) == 1
+    assert sum("<c:v>По стране: " in text for text in xml.values()) == len(with_line)
+    # the lines' helper columns are hidden on the ranking sheet, so the chart plots hidden data
+    assert not any('<c:plotVisOnly val="1"/>' in text for text in xml.values())
+    # the legend names the lines only: the bars are the chart itself, no legend entry
+    for text in xml.values():
+        has_legend = "<c:legend>" in text
+        assert has_legend == ("<c:lineChart>" in text)
+        if has_legend:
+            assert '<c:legendEntry><c:idx val="0"/><c:delete val="1"/>' in text
     wb = openpyxl.load_workbook(xlsx)
+    assert [sheet.title for sheet in wb.chartsheets] == CHARTS  # one chart per sheet
     for line in report.national:
-        ws = wb[f"Диаграмма {line.indicator.code}"]
+        ws = wb[f"Рейтинг {line.indicator.code}"]
         values = [r[3] for r in ws.iter_rows(min_row=5, values_only=True) if r[3] is not None]
         assert values == sorted(values, reverse=True)
         assert len(values) == line.units
@@ -139,6 +161,216 @@ def test_workbook_is_deterministic(report, tmp_path):
     stamp = max(ref.received_at for ref in report.reproducibility.inputs)
     assert stamp.strftime("%Y-%m-%dT%H:%M:%SZ") in core
 
+
+
+# --- printing: A4 landscape, header rows on every page, page numbers, one page per chart ------
+
+TITLE_ROWS = {"Сводка": "$7:$7", "Регионы": "$1:$2", "Не сданы и отклонены": "$3:$3",
+              "Предупреждения": "$4:$4", "Предупреждения по субъектам": "$3:$3",
+              **{f"Рейтинг {ind.spec.code}": "$4:$4" for ind in FORM.indicators}}
+FOOTER = "Стр. &P из &N"
+
+
+def _moscow(moment: dt.datetime) -> dt.datetime:
+    return (moment.astimezone(dt.UTC) + dt.timedelta(hours=3)).replace(tzinfo=None)
+
+
+def test_every_sheet_prints_a4_landscape_with_header_rows_and_page_numbers(report, xlsx):
+    wb = openpyxl.load_workbook(xlsx)
+    repro = wb["Воспроизводимость"]
+    header_row = next(c.row for c in repro["A"] if c.value == "Единица")
+    titles = {**TITLE_ROWS, "Воспроизводимость": f"${header_row}:${header_row}"}
+    stamp = f"Данные на {_moscow(report.stamp):%d.%m.%Y %H:%M} (МСК)"
+    assert set(titles) == {ws.title for ws in wb.worksheets}
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9), ws.title
+        assert ws.print_title_rows == titles[ws.title], ws.title
+        assert ws.oddFooter.center.text == FOOTER and ws.oddFooter.left.text == "&A"
+        assert ws.oddHeader.right.text == stamp
+        margins = ws.page_margins
+        assert 0.25 <= margins.left == margins.right <= 0.75
+        assert margins.top > margins.header and margins.bottom > margins.footer
+        if ws.title == "Регионы":
+            continue  # bands of whole indicators at one scale: the next test
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0, ws.title
+    for sheet in wb.chartsheets:
+        setup = sheet.pageSetup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)
+        assert sheet.headerFooter.oddFooter.center.text == FOOTER
+
+
+def _column_widths(ws) -> dict[int, float]:
+    widths: dict[int, float] = {}
+    for dim in ws.column_dimensions.values():
+        for col in range(dim.min, dim.max + 1):
+            widths[col] = dim.width
+    return widths
+
+
+def test_regions_print_in_bands_of_whole_indicators_that_fit_the_page(report, xlsx):
+    """8 indicators × 4 columns do not fit one page readably: «Регионы» prints at one scale,
+    in bands of whole indicators, «Код» and «Субъект» repeated on the left of each band."""
+    ws = openpyxl.load_workbook(xlsx)["Регионы"]
+    assert ws.print_title_cols == "$A:$B"
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    scale = ws.page_setup.scale
+    assert 75 <= scale <= 100  # 10 pt prints at 7.5 pt or more
+    breaks = [brk.id for brk in ws.col_breaks.brk]  # 0-based: the first column of a band
+    starts = [5 + 4 * i for i in range(len(report.indicators))]
+    assert breaks and set(breaks) <= set(starts[1:])
+    for start in breaks:
+        assert ws.cell(1, start + 1).value.startswith(report.indicators[(start - 5) // 4].code)
+    widths = _column_widths(ws)
+    last = 5 + 4 * len(report.indicators)
+
+    def points(first: int, end: int) -> float:  # 1-based columns, Excel's 7 px per character
+        return sum(round(widths[col] * 7) * 0.75 for col in range(first, end + 1))
+
+    bands = list(zip([0, *breaks], [*breaks, last], strict=True))
+    for number, (first, end) in enumerate(bands):
+        width = points(first + 1, end) + (points(1, 2) if number else 0)
+        assert width * scale / 100 <= PRINTABLE_WIDTH_PT, (number, width, scale)
+
+
+def test_place_and_code_are_separate_columns(report, xlsx):
+    wb = openpyxl.load_workbook(xlsx)
+    labels = {u.unit: u.label for u in report.units}
+    for line in report.national:
+        ws = wb[f"Рейтинг {line.indicator.code}"]
+        assert [c.value for c in ws[4]][:4] == ["Место", "Код", "Субъект (единица)", "Значение"]
+        assert ws.column_dimensions["E"].hidden and ws.column_dimensions["E"].max == 6
+        rows = list(ws.iter_rows(min_row=5, max_col=4, values_only=True))
+        assert [r[1] for r in rows] != [] and all(labels[r[1]] == r[2] for r in rows)
+        ranks = {u.unit: u.figures[line.indicator.code].rank for u in report.units}
+        assert all(r[0] == ranks[r[1]] for r in rows)
+        assert all(r[0] is None or isinstance(r[0], int) for r in rows)
+    regions = wb["Регионы"]
+    assert regions.cell(1, 1).value == "Код"
+    assert [regions.cell(2, col).value for col in range(6, 10)] == [
+        "Значение", "Числитель", "Знаменатель", "Место"]
+    codes = [c.value for c in regions["A"][2:] if c.value]
+    assert all(re.fullmatch(r"\d{2}", code) for code in codes)
+
+
+def test_summary_says_why_e40111_is_not_met(report, xlsx):
+    line = report.national_row("E4.01.11")
+    students, subjects, share = line.parts
+    # the fixture's round: enough children and schools, too few participating subjects
+    assert students.met and share.met and not subjects.met and line.met is False
+    ws = openpyxl.load_workbook(xlsx)["Сводка"]
+    row = next(r for r in ws.iter_rows(min_row=8, values_only=True) if r[0] == "E4.01.11")
+    assert row[6] == students.target and row[7] == "нет"
+    assert row[8] == (f"не достигнута: субъектов-участников {subjects.value:.0f} "
+                      f"(нужно не менее {subjects.target:.0f})")
+    e40107 = next(r for r in ws.iter_rows(min_row=8, values_only=True) if r[0] == "E4.01.07")
+    assert report.national_row("E4.01.07").met and e40107[7:9] == ("да", "достигнута")
+
+
+def _row(parts: tuple[TargetPart, ...] = (), met: bool | None = None,
+         value: float | None = 60.0, target: float | None = 100.0) -> NationalRow:
+    info = IndicatorInfo("E4.01.11" if parts else "E4.01.05", "count" if parts else "share",
+                         "x", "x", "чел." if parts else "%")
+    return NationalRow(info, Figure(value, None, value), target, met, 1, "", parts)
+
+
+def _part(key: str, value: float | None, target: float) -> TargetPart:
+    met = value is not None and value >= target
+    return TargetPart(key, key, value, target, met)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("row", "note"), [
+    (_row(met=None, target=None), ""),
+    (_row(met=True, value=100.0), "достигнута"),
+    (_row(met=False, value=99.171), "не достигнута: 99,17\u00a0% (нужно не менее 100\u00a0%)"),
+    (_row(met=False, value=None), "не достигнута: нет данных"),
+    (_row(met=False, value=99.9999), "не достигнута: 99,9999\u00a0% (нужно не менее 100\u00a0%)"),
+    (_row((_part("students", 612_000, 500_000), _part("subjects", 68, 75),
+           _part("org_share", 14.9863, 25)), met=False, value=612_000, target=500_000),
+     "не достигнута: субъектов-участников 68 (нужно не менее 75); доля организаций с "
+     "оборудованием в субъектах-участниках 14,99\u00a0% (нужно не менее 25\u00a0%)"),
+    (_row((_part("students", 412_345, 500_000), _part("subjects", 80, 75),
+           _part("org_share", None, 25)), met=False, value=412_345, target=500_000),
+     "не достигнута: обучающихся на оборудовании 412\u00a0345 (нужно не менее 500\u00a0000); "
+     "доля организаций с оборудованием в субъектах-участниках: нет данных"),
+    (_row((_part("students", 612_000, 500_000), _part("subjects", 80, 75),
+           _part("org_share", 30, 25)), met=True, value=612_000, target=500_000),
+     "достигнута: выполнены все условия (3 из 3)"),
+])
+def test_met_note_names_the_conditions_that_decide(row, note):
+    assert met_note(row) == note
+
+
+def test_times_are_moscow_time_and_say_so(report, xlsx):
+    wb = openpyxl.load_workbook(xlsx)
+    stamp = f"{_moscow(report.stamp):%d.%m.%Y %H:%M} (МСК)"
+    summary = [c for row in wb["Сводка"].iter_rows(max_row=6, values_only=True) for c in row
+               if isinstance(c, str)]
+    assert any(text.startswith(f"Данные на {stamp}") for text in summary)
+    absent = wb["Не сданы и отклонены"]
+    assert absent.cell(3, 6).value == "Получен (МСК)"
+    received = {r[0]: r[5] for r in absent.iter_rows(min_row=4, values_only=True)}
+    for item in report.rejected:
+        assert received[item.unit] == _moscow(item.submission.received_at)
+    repro = wb["Воспроизводимость"]
+    header_row = next(c.row for c in repro["A"] if c.value == "Единица")
+    assert repro.cell(header_row, 5).value == "Получена (МСК)"
+    for row in repro.iter_rows(min_row=header_row + 1, values_only=True):
+        ref = next(r for r in report.reproducibility.inputs if r.unit == row[0])
+        assert row[4] == _moscow(ref.received_at)
+    texts = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+             if isinstance(c, str)]
+    assert not [text for text in texts if "UTC" in text]
+
+
+def _page_footer(pdf: Path, page: int) -> str:
+    """The footer line of one A4 landscape page: «<sheet>   Стр. N из M»."""
+    out = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), "-x", "0",
+                          "-y", "560", "-W", "842", "-H", "35", str(pdf), "-"],
+                         check=True, capture_output=True, text=True, timeout=60)
+    return " ".join(out.stdout.split())
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_every_chart_on_one_page_of_its_own(report, xlsx, tmp_path):
+    """LibreOffice prints the workbook to A4 landscape pages: each table sheet on one or more
+    pages, each chart sheet on exactly one; the footers name the sheet and number the pages,
+    so the page count is the table pages plus one page per chart."""
+    soffice = find_soffice()
+    require_tool(soffice is not None and shutil.which("pdftotext") is not None
+                 and shutil.which("pdfinfo") is not None,
+                 "LibreOffice (soffice) and poppler-utils (pdftotext, pdfinfo)")
+    profile = (tmp_path / "profile").as_uri()  # never the user's profile: it may be in use
+    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)],
+                   check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / f"{xlsx.stem}.pdf"
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "100000", str(pdf)], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    sizes = re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    assert len(sizes) == pages
+    assert all(abs(float(w) - 841.9) < 1 and abs(float(h) - 595.3) < 1 for w, h in sizes)
+
+    per_sheet: dict[str, list[int]] = {}
+    for page in range(1, pages + 1):
+        footer = _page_footer(pdf, page)
+        found = re.fullmatch(r"(.+) Стр\. (\d+) из (\d+)", footer)
+        assert found, (page, footer)
+        assert (int(found.group(2)), int(found.group(3))) == (page, pages)
+        per_sheet.setdefault(found.group(1), []).append(page)
+    names = sheet_names(report)
+    assert list(per_sheet) == names  # every sheet printed, in order, none in between
+    chart_pages = [per_sheet[name] for name in CHARTS]
+    assert all(len(numbers) == 1 for numbers in chart_pages)
+    table_pages = sum(len(numbers) for name, numbers in per_sheet.items() if name not in CHARTS)
+    assert pages == table_pages + len(CHARTS)
+    # the regions' bands: every indicator's columns on some page of «Регионы»
+    text = subprocess.run(["pdftotext", "-layout", "-f", str(per_sheet["Регионы"][0]), "-l",
+                           str(per_sheet["Регионы"][-1]), str(pdf), "-"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    assert all(info.code in text for info in report.indicators)
 
 def test_writes_are_atomic_and_replace(report, tmp_path):
     target = tmp_path / "out" / "national.xlsx"
