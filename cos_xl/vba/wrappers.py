@@ -10,7 +10,8 @@ Deviations from xlwings, on purpose:
 - no ``#If App = "Microsoft Excel"`` branches: only Excel runs Python UDFs.
 
 The module is committed as ``macros/xlwings_udfs.bas``; ``cos-xl macros --check`` fails when it
-is out of date.
+is out of date. The wheel ships ``macros/`` as ``cos_xl/_macros``, so that an installed package
+can check what it carries; it never writes there.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cos_xl.errors import CosXlError
+
 MODULE_NAME = "xlwings_udfs"
 UDF_MODULE = "cos_xl.udfs"
 #: xlErrNA: what a wrapper returns when it cannot reach Python.
 XL_ERR_NA = 2042
 CALLER = "caller"
+#: where the wheel carries ``macros/`` (pyproject.toml, force-include)
+PACKAGED_MACROS = "_macros"
 
 
 def wrapper(function: Callable, module: str = UDF_MODULE) -> str:
@@ -65,9 +70,46 @@ def module_source(functions: Sequence[Callable] | None = None) -> str:
     return "\n".join(head) + body + "\n"
 
 
+class InstalledPackageError(CosXlError):
+    """A command would write into the installed package (site-packages)."""
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _checkout_macros() -> Path | None:
+    """``macros/`` of the checkout this code runs from (a clone, an editable install), if any:
+    the folder beside ``pyproject.toml`` one level above the package."""
+    root = _package_dir().parent
+    if (root / "pyproject.toml").is_file() and (root / "macros").is_dir():
+        return root / "macros"
+    return None
+
+
 def macros_dir() -> Path:
-    """``macros/`` of this checkout: every VBA source an .xlsm carries besides sheet modules."""
-    return Path(__file__).resolve().parents[2] / "macros"
+    """Every VBA source an .xlsm carries besides sheet modules: ``macros/`` of the checkout when
+    running from one, else the copy the wheel ships as ``cos_xl/_macros``."""
+    return _checkout_macros() or _package_dir() / PACKAGED_MACROS
+
+
+def is_installed_package(path: Path) -> bool:
+    """Whether ``path`` lies inside an installed copy of cos_xl (not a checkout)."""
+    if _checkout_macros() is not None:
+        return False
+    return Path(path).resolve().is_relative_to(_package_dir())
+
+
+def writable_macros_dir(directory: Path | None = None) -> Path:
+    """Where ``cos-xl macros`` may write: ``directory`` or the checkout's ``macros/``; never the
+    installed package, whose copy is only read (``--check``)."""
+    folder = directory or macros_dir()
+    if is_installed_package(folder):
+        raise InstalledPackageError(
+            f"cos-xl установлен как пакет, и в его файлы ({folder}) ничего не записывается; "
+            "укажите папку: cos-xl macros --dir ПАПКА (the installed package is never written "
+            "to; pass --dir)")
+    return folder
 
 
 def committed_path(root: Path | None = None) -> Path:
