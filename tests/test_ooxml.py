@@ -1,4 +1,4 @@
-"""The fast OOXML reader (cos_xl.validate.ooxml) against openpyxl on real generated workbooks,
+"""The OOXML reader (cos_xl.validate.ooxml) against openpyxl on real generated workbooks,
 on the same workbook saved by LibreOffice, and on small hand-written packages that exercise
 shared formulas, rich-text shared strings, strict namespaces and broken packages."""
 
@@ -21,7 +21,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec.models import excel_defined_name
-from cos_xl.validate import ooxml
+from cos_xl.validate import memo
 from cos_xl.validate.ooxml import (
     CellXml,
     PackageXml,
@@ -192,25 +192,6 @@ def test_generated_workbook_matches_openpyxl(generated):
     assert pkg.sheets[0].part == "xl/worksheets/sheet1.xml"
 
 
-def test_generated_workbook_fast_path_equals_tree_path(generated):
-    path, _ = generated
-    data = path.read_bytes()
-    assert read_package(data) == read_package(data, fast=False) == read_package(path)
-
-
-def _no_tree_path(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the fast path fell back to ElementTree")
-
-    monkeypatch.setattr(ooxml, "_cells_tree", refuse)
-    monkeypatch.setattr(ooxml, "_rich_text", refuse)
-
-
-def test_generated_workbook_takes_the_fast_path(generated, monkeypatch):
-    _no_tree_path(monkeypatch)
-    read_package(generated[0])
-
-
 def test_generated_workbook_is_read_fast(generated):
     path, _ = generated
     median = _median_ms(path.read_bytes())
@@ -241,7 +222,8 @@ def test_libreoffice_saved_workbook_matches_openpyxl(lo_saved, generated):
     assert pkg.sheet("Титул").cells["B14"].value == "Иванова"
     assert pkg.sheet("Титул").cells["B14"].locked is False
     data = lo_saved.read_bytes()
-    assert read_package(data) == read_package(data, fast=False)
+    memo.clear()
+    assert read_package(data) == read_package(data) == pkg  # computed, then looked up
 
 
 @pytest.mark.libreoffice
@@ -262,12 +244,6 @@ def test_safety_keeps_no_parts_of_a_doubtful_package(tmp_path, generated):
     bad.write_bytes(generated[0].read_bytes() + b"junk after the archive")
     report = inspect_file(bad)
     assert report.findings and report.parts is None
-
-
-@pytest.mark.libreoffice
-def test_libreoffice_saved_workbook_takes_the_fast_path(lo_saved, monkeypatch):
-    _no_tree_path(monkeypatch)
-    read_package(lo_saved)
 
 
 @pytest.mark.libreoffice
@@ -503,7 +479,7 @@ def test_hand_written_package():
     assert pkg.workbook_protection == {"lockStructure": "1"}
     assert pkg.vba_project is None
     assert pkg.content_types["/xl/styles.xml"].endswith("styles+xml")
-    assert read_package(package(), fast=False) == pkg
+    assert read_package(package()) == pkg
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # no default style; x14 validation dropped
@@ -561,8 +537,8 @@ def test_namespace_prefixes_and_strict_packages_read_the_same():
     assert read_package(package(strict)) == expected
 
 
-def test_fast_path_falls_back_on_unusual_markup():
-    """Comments, CDATA, other attribute orders: the tree path reads them the same."""
+def test_unusual_markup_reads_the_same():
+    """Comments, CDATA, other attribute orders and quotes, character references."""
     expected = read_package(package())
     variants = [
         SHEET1.replace('<c r="A2" t="n">', '<!-- a comment --><c r="A2" t="n">'),
@@ -613,12 +589,12 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-@pytest.mark.parametrize("fast", [True, False], ids=["fast", "tree"])
-def test_broken_package_raises_value_error(case, fast):
+def test_broken_package_raises_value_error(case):
     parts, message = BROKEN[case]
     data = parts if isinstance(parts, bytes) else package(parts)
-    with pytest.raises(ValueError, match=re.escape(message)):
-        read_package(data, fast=fast)
+    for _ in range(2):  # computed, then (for what a part alone decides) looked up
+        with pytest.raises(ValueError, match=re.escape(message)):
+            read_package(data)
 
 
 MUTATIONS = [b"<", b">", b'"', b"'", b"&", b"0", b"A", b"/", b" ", b"=", b"\n", b"<!-- x -->",
@@ -628,7 +604,7 @@ MUTATIONS = [b"<", b">", b'"', b"'", b"&", b"0", b"A", b"/", b" ", b"=", b"\n", 
 
 def test_mutated_packages_raise_only_value_error(generated):
     """Cut, garble or insert markup in the sheets and shared strings of the generated workbook:
-    ValueError or a result, nothing else, and the fast path agrees with the tree path."""
+    ValueError or a result, nothing else, the same whether the memo was empty or not."""
     path, _ = generated
     with zipfile.ZipFile(path) as z:
         parts = {name: z.read(name) for name in z.namelist()}
@@ -649,9 +625,11 @@ def test_mutated_packages_raise_only_value_error(generated):
             blob[at:at] = rng.choice(MUTATIONS)
         data = package({name: bytes(blob)}, base=parts)
         results = []
-        for fast in (True, False):
+        for empty in (True, False):
+            if empty:
+                memo.clear()
             try:
-                results.append(read_package(data, fast=fast))
+                results.append(read_package(data))
             except ValueError as exc:
                 results.append(type(exc))
         assert results[0] == results[1], (name, kind, at, bytes(blob[at - 40 : at + 40]))
@@ -659,246 +637,57 @@ def test_mutated_packages_raise_only_value_error(generated):
     assert outcomes["error"] > 10 and outcomes["ok"] > 10, outcomes
 
 
-# -- the layout cache: the same markup with other <v> texts ----------------------------------------
-
-V_TEXTS = ["7", "-0.5", "1e3", "", " ", "ten", "&#48;", "1&#50;", "&amp;", "&bad;", "&#0;", "60",
-           "6", "0", "true", "#N/A", "x_x000D_y", "a\r\nb", "\u00a0", "nan"]
+# -- the memo: results by the bytes of a part, never anything else -------------------------------
 
 
-def _read_or_error(data: bytes, fast: bool) -> object:
-    try:
-        return read_package(data, fast=fast)
-    except ValueError as exc:
-        return ("ValueError", str(exc).split(":")[0])
+def _read_all(packages: list[bytes]) -> list[object]:
+    out = []
+    for data in packages:
+        try:
+            out.append(read_package(data))
+        except ValueError as exc:
+            out.append(("ValueError", str(exc)))
+    return out
 
 
-def _compare_paths(outcomes: dict[str, int], part: str, content: str | bytes,
-                   note: object) -> None:
-    """The package with ``part`` replaced reads the same by the fast and the tree path (or
-    fails the same way); counts the outcome."""
-    data = package({part: content})
-    fast, tree = _read_or_error(data, True), _read_or_error(data, False)
-    assert fast == tree, note
-    outcomes["error" if isinstance(fast, tuple) else "ok"] += 1
+def test_reads_do_not_depend_on_what_was_read_before(generated):
+    """Packages that share parts (the same sheet with other shared strings or styles, the same
+    strings under other sheets) read the same in any order, memo empty or full."""
+    path, _ = generated
+    with zipfile.ZipFile(path) as z:
+        base = {name: z.read(name) for name in z.namelist()}
+    strings = base["xl/sharedStrings.xml"].decode()
+    variants = [package({}, base=base)]
+    for old, new in (("Данные", "Даные"), ("Показатели", "Показатели!"), ("Титул", "Тит")):
+        variants.append(package({"xl/sharedStrings.xml": strings.replace(old, new, 1)},
+                                base=base))
+    sheet = base["xl/worksheets/sheet3.xml"].decode()
+    variants.append(package({"xl/worksheets/sheet3.xml": sheet.replace("<v>", "<v>1", 1)},
+                            base=base))
+    styles = base["xl/styles.xml"].decode()
+    variants.append(package({"xl/styles.xml": styles.replace('locked="0"', 'locked="1"')},
+                            base=base))
+    memo.clear()
+    fresh = []
+    for data in variants:
+        memo.clear()
+        fresh.extend(_read_all([data]))
+    rng = random.Random(7)
+    for _ in range(5):
+        order = list(range(len(variants)))
+        rng.shuffle(order)
+        got = dict(zip(order, _read_all([variants[i] for i in order])))
+        assert [got[i] for i in range(len(variants))] == fresh
+    assert len({repr(r) for r in fresh}) == len(variants)  # each variant reads differently
 
 
-def _forget_layouts() -> None:
-    ooxml._LAYOUTS.clear()
-    ooxml._SEEN.clear()
-
-
-def _layout_sheet() -> str:
-    """SHEET1 without what makes the fast path step aside (an inline string) or a layout
-    not be kept (an array formula)."""
-    array = '<f t="array" ref="G6:G7">A6:A7*2</f>'
-    inline = ('<c r="D2" t="inlineStr"><is><r><t xml:space="preserve">in </t></r><r><t>line_x000D_'
-              "</t></r></is></c>")
-    assert array in SHEET1 and inline in SHEET1
-    return SHEET1.replace(array, "<f>A6*2</f>").replace(inline, "")
-
-
-def test_known_layout_with_other_values_reads_as_the_tree_path():
-    """Once a sheet's layout is remembered, any <v> text under it (a number, a blank, a
-    whitespace, an entity, a bad number, a string index out of range) reads exactly as the
-    ElementTree path reads it, or fails the same way."""
-    sheet1 = _layout_sheet()
-    _forget_layouts()
-    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
-    assert not any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
-    read_package(package({"xl/worksheets/sheet1.xml": sheet1}))  # kept from the second on
-    assert any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
-    pieces = re.split(r"<v>([^<]*)</v>", sheet1)
-    slots = len(pieces) // 2
-    rng = random.Random(1)
-    outcomes = {"ok": 0, "error": 0}
-    for _ in range(150):
-        texts = list(pieces[1::2])
-        for i in rng.sample(range(slots), rng.randint(1, 3)):
-            texts[i] = rng.choice(V_TEXTS)
-        sheet = pieces[0] + "".join(f"<v>{t}</v>{rest}" for t, rest in zip(texts, pieces[2::2]))
-        _compare_paths(outcomes, "xl/worksheets/sheet1.xml", sheet, texts)
-    assert outcomes["error"] > 10 and outcomes["ok"] > 10, outcomes
-
-
-def test_known_layout_follows_the_shared_strings():
-    """The same sheet markup, other shared strings: the cells show the new strings."""
-    sheet1 = _layout_sheet()
-    for _ in range(2):
-        read_package(package({"xl/worksheets/sheet1.xml": sheet1}))
-    assert any(key[0] == "xl/worksheets/sheet1.xml" for key in ooxml._LAYOUTS)
-    changed = SST.replace("<t>Label</t>", "<t>Метка</t>")
-    data = package({"xl/sharedStrings.xml": changed, "xl/worksheets/sheet1.xml": sheet1})
-    pkg = read_package(data)
-    assert pkg.sheet("Data").cells["A1"].value == "Метка"
-    assert pkg == read_package(data, fast=False)
-
-
-def test_known_layout_follows_the_styles():
-    """Locked flags come from the styles part: other styles, another layout."""
-    read_package(package())
-    unlocked = STYLES.replace('<protection locked="true"/>', '<protection locked="false"/>')
-    pkg = read_package(package({"xl/styles.xml": unlocked}))
-    assert pkg.sheet("Data").cells["C1"].locked is False
-    assert pkg == read_package(package({"xl/styles.xml": unlocked}), fast=False)
-
-
-def test_known_layouts_are_bounded():
-    for n in range(ooxml._LAYOUTS_KEPT + 10):  # another formula, another layout
-        sheet = _layout_sheet().replace('<c r="I1" s="3"/>', f'<c r="I1" s="3"/><c r="J1"><f>{n}+1</f>'
-                               f"<v>{n + 1}</v></c>")
-        for _ in range(2):  # kept from the second sheet with it
-            pkg = read_package(package({"xl/worksheets/sheet1.xml": sheet}))
-        assert pkg.sheet("Data").cells["J1"] == CellXml(n + 1.0, f"{n}+1", True, "n", "normal")
-    assert len(ooxml._LAYOUTS) == ooxml._LAYOUTS_KEPT
-    assert len(ooxml._SEEN) <= 4 * ooxml._LAYOUTS_KEPT
-
-
-
-def test_known_string_items_are_bounded(monkeypatch):
-    monkeypatch.setattr(ooxml, "_STRING_ITEMS_MAX_BYTES", 2000)
-    long = "x" * (ooxml._STRING_ITEM_MAX + 1)
-    for n in range(10):
-        items = "".join(f"<si><t>{n}-{i}</t></si>" for i in range(6)) + f"<si><t>{long}</t></si>"
-        sst = DECL + f'<sst xmlns="{MAIN}">' + items + "</sst>"
-        pkg = read_package(package({"xl/sharedStrings.xml": sst}))
-        assert pkg.sheet("Data").cells["A1"].value == f"{n}-0"
-        assert pkg.sheet("Data").cells["H1"].value == long
-        assert sum(2 * len(piece) + 100 for _ns, piece in ooxml._STRING_ITEMS) <= 2000 + 300
-        assert not any(long.encode() in piece for _ns, piece in ooxml._STRING_ITEMS)
-
-
-def test_known_layout_with_one_string_cell_follows_its_string():
-    sheet = DECL + f"""<worksheet xmlns="{MAIN}"><sheetData><row r="1">
-<c r="A1" t="s"><v>0</v></c><c r="B1"><v>1</v></c></row></sheetData></worksheet>"""
-    for first in ("Label", "Другая метка", "Label", "Ещё одна"):
-        if first == "Ещё одна":  # a layout made with the index written as a reference
-            sheet = sheet.replace('<c r="A1" t="s"><v>0</v>', '<c r="A1" t="s"><v>&#48;</v>')
-            _forget_layouts()
-            for _ in range(2):
-                read_package(package({"xl/worksheets/sheet2.xml": sheet}))
-        sst = SST.replace("<t>Label</t>", f"<t>{first}</t>")
-        data = package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": sst})
-        pkg = read_package(data)
-        assert pkg.sheet("Other").cells["A1"].value == first
-        assert pkg == read_package(data, fast=False)
-    short = DECL + f'<sst xmlns="{MAIN}" count="0" uniqueCount="0"></sst>'
-    with pytest.raises(ValueError, match="shared string"):
-        read_package(package({"xl/worksheets/sheet2.xml": sheet, "xl/sharedStrings.xml": short,
-                              "xl/worksheets/sheet1.xml": sheet.replace('t="s"', "")}))
-
-
-T_TEXTS = ["Метка", "", " a ", "a &amp; b", "&#1052;", "&bogus;", "x_x000D_y", "a\r\nb", "&lt;",
-           "0", "\u00a0"]
-
-
-def test_known_string_items_with_other_texts_read_as_the_tree_path():
-    """Shared strings among remembered items: any new text reads as ElementTree reads it (or
-    fails the same way), also bytes that are not UTF-8."""
-    plain = [f'<si><t xml:space="preserve">s{i}</t></si>' for i in range(7)]
-    plain[3] = "<si><t>three</t></si>"
-    plain[5] = "<si><t/></si>"
-    sst = DECL + f'<sst xmlns="{MAIN}" count="7" uniqueCount="7">' + "".join(plain) + "</sst>"
-    read_package(package({"xl/sharedStrings.xml": sst}))
-    assert any(key[1].endswith(b"<t>three</t>") for key in ooxml._STRING_ITEMS)
-    pieces = re.split(r"(<t(?: xml:space=\"preserve\")?>)([^<]*)(</t>)", sst)
-    rng = random.Random(2)
-    outcomes = {"ok": 0, "error": 0}
-    for _ in range(80):
-        texts = list(pieces[2::4])
-        for i in rng.sample(range(len(texts)), rng.randint(1, 2)):
-            texts[i] = rng.choice(T_TEXTS)
-        rebuilt = list(pieces)
-        rebuilt[2::4] = texts
-        data = "".join(rebuilt).encode("utf-8")
-        if rng.random() < 0.1:
-            data = data.replace(b"s1<", b"s1\xff<")  # not UTF-8
-        _compare_paths(outcomes, "xl/sharedStrings.xml", data, texts)
-    assert outcomes["error"] > 3 and outcomes["ok"] > 30, outcomes
-
-
-def test_v_texts_outside_sheet_data_are_not_a_layout():
-    plain = DECL + f"""<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>2.5</v></c>
-</row></sheetData></worksheet>"""
-    odd = plain.replace("</sheetData>", '</sheetData><extLst><ext uri="x"><v>1</v></ext></extLst>')
-    for sheet, kept in ((odd, False), (plain, True)):
-        _forget_layouts()
-        data = package({"xl/worksheets/sheet2.xml": sheet})
-        assert read_package(data) == read_package(data, fast=False)
-        assert read_package(data).sheet("Other").cells["A1"].value == 2.5
-        assert any(key[0] == "xl/worksheets/sheet2.xml" for key in ooxml._LAYOUTS) is kept
-
-
-def test_known_string_items_with_damage_after_them_read_as_the_tree_path():
-    items = "".join(f"<si><t>s{i}</t></si>" for i in range(7))
-    sst = DECL + f'<sst xmlns="{MAIN}">' + items + "</sst>"
-    read_package(package({"xl/sharedStrings.xml": sst}))  # every item known now
-    for tail in ("<si><t>x</t>", "<si>", "<extLst/>", "junk", "<!-- c -->", "  \n"):
-        data = package({"xl/sharedStrings.xml": sst.replace("</sst>", tail + "</sst>")})
-        assert _read_or_error(data, True) == _read_or_error(data, False), tail
-
-
-def _rows_sheet(rows: list[str]) -> str:
-    return (DECL + f'<worksheet xmlns="{MAIN}"><dimension ref="A1:D40"/><sheetData>'
-            + "".join(rows) + '</sheetData><sheetProtection sheet="1"/></worksheet>')
-
-
-def _row(n: int, cells: list[str]) -> str:
-    return f'<row r="{n}" spans="1:4">' + "".join(cells) + "</row>"
-
-
-CELL_VARIANTS = [
-    '<c r="{ref}" s="1"/>', '<c r="{ref}" s="1" t="n"><v>5</v></c>', '<c r="{ref}" s="3"/>',
-    '<c r="{ref}" s="1" t="s"><v>2</v></c>', '<c r="{ref}" t="str"><f>"a"</f><v>a</v></c>',
-    '<c r="{ref}"><f>A1+1</f><v>2</v></c>', '<c r="{ref}" s="3" t="s"><v>60</v></c>',
-    '<c r="{ref}" t="b"><v>1</v></c>', '<c r="{ref}" s="1" t="n"><v>x</v></c>', "",
-]
-
-
-def test_sheet_with_a_new_layout_reads_by_chunks_as_the_tree_path():
-    """A sheet whose rows changed markup here and there (a region typed into optional cells, a
-    cached result changed type) is read by chunks of rows from the layouts seen before: the
-    same cells as the tree path reads, or the same failure (also rows repeated or out of
-    order)."""
-    rng = random.Random(3)
-    base = [[f'<c r="{col}{n}" s="3" t="s"><v>{n % 7}</v></c>' if col == "A" else
-             f'<c r="{col}{n}" s="1"/>' for col in "ABCD"] for n in range(1, 41)]
-    sheet = _rows_sheet([_row(n, cells) for n, cells in enumerate(base, 1)])
-    _forget_layouts()
-    ooxml._CHUNKS.clear()
-    ooxml._FRAMES.clear()
-    read_package(package({"xl/worksheets/sheet2.xml": sheet}))  # the frame, read in full
-    assert any(key[0] == "xl/worksheets/sheet2.xml" for key in ooxml._FRAMES)
-    outcomes = {"ok": 0, "error": 0}
-    for _ in range(120):
-        rows = [list(cells) for cells in base]
-        for _change in range(rng.randint(1, 4)):
-            n = rng.randrange(40)
-            col = rng.randrange(1, 4)
-            rows[n][col] = rng.choice(CELL_VARIANTS).format(ref=f"{'ABCD'[col]}{n + 1}")
-        markup = [_row(n, cells) for n, cells in enumerate(rows, 1)]
-        damage = rng.random()
-        if damage < 0.1:  # a row again, further down (in the same chunk or another)
-            at = rng.randrange(40)
-            markup.insert(rng.randrange(at + 1, 41), markup[at])
-        elif damage < 0.2:  # two rows swapped
-            a, b = sorted(rng.sample(range(40), 2))
-            markup[a], markup[b] = markup[b], markup[a]
-        elif damage < 0.25:  # a row again, first of a chunk of rows
-            at = rng.randrange(8, 40, ooxml._CHUNK_ROWS)
-            markup.insert(at, markup[rng.randrange(at)])
-        _compare_paths(outcomes, "xl/worksheets/sheet2.xml", _rows_sheet(markup), damage)
-    for junk in ("junk", "<x>", "<x/>", "<row/>"):  # before the first row
-        markup = [_row(n, cells) for n, cells in enumerate(base, 1)]
-        _compare_paths(outcomes, "xl/worksheets/sheet2.xml", _rows_sheet([junk] + markup), junk)
-    assert outcomes["error"] > 10 and outcomes["ok"] > 30, outcomes
-    assert len(ooxml._CHUNKS) > 5  # the chunks were read and kept
-
-
-def test_known_chunks_are_bounded(monkeypatch):
-    monkeypatch.setattr(ooxml, "_CHUNKS_KEPT", 6)
-    rows = [_row(n, [f'<c r="A{n}"><f>{n}+1</f><v>1</v></c>']) for n in range(1, 41)]
-    read_package(package({"xl/worksheets/sheet2.xml": _rows_sheet(rows)}))
-    for n in range(1, 41):
-        rows[n - 1] = _row(n, [f'<c r="A{n}"><f>{n}+2</f><v>1</v></c>'])
-        read_package(package({"xl/worksheets/sheet2.xml": _rows_sheet(rows)}))
-        assert len(ooxml._CHUNKS) <= 6
+def test_the_memo_is_bounded(monkeypatch):
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 8)
+    memo.clear()
+    for n in range(30):  # each a sheet of other bytes
+        read_package(package({"xl/worksheets/sheet2.xml": SHEET2.replace("</sheetData>", (
+            f'<row r="40"><c r="A40"><v>{n}</v></c></row></sheetData>'))}))
+    entries, size = memo.stats()
+    assert entries <= 8 and size <= memo.MAX_BYTES
+    memo.clear()
+    assert memo.stats() == (0, 0)

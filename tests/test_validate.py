@@ -234,6 +234,13 @@ MORE_TAMPER = {
         "H6", '=IF(E6="","Достигнуто","Достигнуто")'), "formula-changed"),
     "validations removed": (lambda wb, m: setattr(wb["Данные"].data_validations,
                                                   "dataValidation", []), "validation-removed"),
+    # an input cell formatted to show another number than the one stored
+    "input shows a literal": (lambda wb, m: setattr(
+        wb["Данные"][_cell(m, "students_go")[1]], "number_format", '"1200000"'),
+        "input-number-format"),
+    "input hides its number": (lambda wb, m: setattr(
+        wb["Данные"][_cell(m, "students_go")[1]], "number_format", '0;;;"999"'),
+        "input-number-format"),
 }
 
 

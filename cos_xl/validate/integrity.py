@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from operator import is_
 
 from cos_xl.findings import Finding
 from cos_xl.rules.inputs import fmt_number
@@ -28,6 +27,7 @@ INTEGRITY_CODES = {
     "formula-replaced": ("error", "Формула заменена значением"),
     "formula-changed": ("error", "Формула изменена"),
     "formula-in-input": ("error", "В ячейку ввода введена формула"),
+    "input-number-format": ("error", "У ячейки ввода формат, показывающий другое число"),
     "name-changed": ("error", "Изменено или удалено имя (defined name)"),
     "validation-removed": ("warning", "Удалена проверка данных ячейки"),
     "vba-changed": ("error", "Изменён или заменён проект VBA"),
@@ -145,6 +145,13 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                     "formula-in-input", "error",
                     f"{sheet_name}!{cell_ref}: вместо числа введена формула «={formula}»; "
                     "введите значение.", value=f"={formula}", **where))
+            elif cell is not None and not plain_number_format(cell.number_format):
+                findings.append(Finding(
+                    "input-number-format", "error",
+                    f"{sheet_name}!{cell_ref}: у ячейки ввода изменён формат числа "
+                    f"(«{cell.number_format}»): с ним ячейка может показывать не то число, "
+                    "что в ней записано. Верните формат ячейки «Общий» или числовой.",
+                    value=cell.number_format, **where))
             continue
         if kind == "f":
             if not formula:
@@ -198,10 +205,6 @@ def _suspects(expected: Expected, sheets: dict) -> list[int]:
         if sheet is None:
             continue  # no findings for the cells of a missing sheet
         got = tuple(map(sheet.cells.get, refs))
-        clean = _CLEAN.get(id(group))
-        if clean is not None and clean[0] is group and all(map(is_, got, clean[1])):
-            continue  # the very cells found clean before (a reader shares unchanged cells)
-        before = len(suspects)
         if kind == "s":
             suspects += [i for i, cell, want in zip(indexes, got, contents)
                          if cell is None or cell.value != want or cell.formula is not None
@@ -210,7 +213,8 @@ def _suspects(expected: Expected, sheets: dict) -> list[int]:
             suspects += [i for i, cell, want in zip(indexes, got, contents)
                          if cell is None or cell.formula != want or not want]
         elif kind == "input":
-            suspects += [i for i, cell in zip(indexes, got) if cell is not None and cell.formula]
+            suspects += [i for i, cell in zip(indexes, got) if cell is not None and (
+                cell.formula or not plain_number_format(cell.number_format))]
         elif kind == "n":  # exactly the number issued (else the tolerance is for the judge)
             suspects += [i for i, cell, want in zip(indexes, got, contents)
                          if cell is None or cell.formula is not None
@@ -221,17 +225,23 @@ def _suspects(expected: Expected, sheets: dict) -> list[int]:
                                                   or not _blank(cell.value))]
         else:
             suspects += indexes
-            continue
-        if len(suspects) == before:
-            _CLEAN[id(group)] = (group, got)
-            if len(_CLEAN) > 256:
-                del _CLEAN[next(iter(_CLEAN))]
     suspects.sort()
     return suspects
 
 
-#: id(group of Expected.groups) -> (the group, the cells last found clean for it)
-_CLEAN: dict[int, tuple] = {}
+_PLAIN_SECTION = re.compile(r"[#0,.\s\u00a0-]*")
+
+
+def plain_number_format(code: str) -> bool:
+    """Whether a number format shows an input's number as it is: General, text, or digits with
+    grouping and decimals. A format with literal text or digits ("999"), a scale, a condition,
+    a date or hidden sections (``0;;;``) could show another number than the one stored."""
+    if code in ("General", "@", "0", "#,##0", "# ##0", "0.00", "#,##0.00"):
+        return True
+    sections = code.split(";")
+    if len(sections) > 2:
+        return False
+    return all(section.strip() and _PLAIN_SECTION.fullmatch(section) for section in sections)
 
 
 def _validated(sheet) -> set[str]:

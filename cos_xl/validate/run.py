@@ -3,14 +3,12 @@ order, each stage only when the file got through the one before. A verdict and f
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +17,7 @@ from cos_xl.periods import Period
 from cos_xl.signing import SigningKey, verify
 from cos_xl.spec import Form
 from cos_xl.template.builder import sha256_text, vba_project
+from cos_xl.validate import memo
 from cos_xl.validate.annotation import ANNOTATION_SHEET, sealed
 from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
 from cos_xl.validate.integrity import integrity_findings
@@ -66,26 +65,23 @@ def verdict_of(findings: list[Finding]) -> Verdict:
 def _vba_digests(vba: bytes | None, names: list[str]) -> dict[str, str] | None:
     """None when the project is byte for byte the one issued; else the digests of the named
     module sources, normalised as the generator hashes them (an office program that saves the
-    file rewrites the project, so the sources are compared, not the bytes)."""
+    file rewrites the project, so the sources are compared, not the bytes). Memoised by the
+    project's bytes: LibreOffice rewrites only its PROJECT stream, so the modules recur."""
     if vba is not None and vba == vba_project():
         return None
     if vba is None:
         return {}
-    return dict(_module_digests(hashlib.sha256(vba).hexdigest(), vba, tuple(names)))
+    wanted = tuple(names)
+    return dict(memo.by_bytes("vba-module-digests", vba,
+                              lambda data: _module_digests(data, wanted),
+                              "\x00".join(wanted).encode()))
 
 
-@lru_cache(maxsize=32)
-def _module_digests(digest: str, vba: bytes, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _module_digests(vba: bytes, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     from cos_xl.vba.read import read_vba_module_sources
     sources = read_vba_module_sources(vba, names)
-    return tuple((name, _source_digest(sources[name])) for name in names if name in sources)
-
-
-@lru_cache(maxsize=32)
-def _source_digest(source: str) -> str:
-    """An office program that saves a return rewrites its project around the same modules:
-    the returns of a round hash the same few sources."""
-    return sha256_text(normalised_source(source))
+    return tuple((name, sha256_text(normalised_source(sources[name])))
+                 for name in names if name in sources)
 
 
 def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,
