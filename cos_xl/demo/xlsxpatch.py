@@ -26,6 +26,7 @@ from html import unescape as _xml_unescape
 
 from cos_xl.errors import CosXlError
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, SHEET_MANIFEST
+from cos_xl.xlsxtext import cell_position, excel_unescape, split_address, xml_text
 
 __all__ = ["ERROR_VALUE", "Cached", "Constant", "PatchError", "XlsxPackage", "replace_members"]
 
@@ -148,27 +149,6 @@ def replace_members(data: bytes, replacements: Mapping[str, bytes]) -> bytes:
 
 # -- XML text -------------------------------------------------------------------------------------
 
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_EXCEL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
-_NEEDS_ESCAPE = re.compile("[&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def xml_text(text: str) -> str:
-    """Character data as Excel writes it: ``& < >`` escaped; a literal ``_xHHHH_`` protected
-    as ``_x005F_xHHHH_``; characters XML 1.0 forbids as ``_xHHHH_``."""
-    if _NEEDS_ESCAPE.search(text) is None:
-        return text
-    text = _EXCEL_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text)
-    text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _excel_unescape(text: str) -> str:
-    if "_x" not in text:
-        return text
-    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(0)[2:6], 16)), text)
-
-
 def _number(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PatchError(f"not a number: {value!r}")
@@ -200,20 +180,6 @@ _REL_SHARED_STRINGS = "/sharedStrings"
 
 def _attrs(text: str) -> dict[str, str]:
     return dict(_ATTR.findall(text))
-
-
-def _split(address: str) -> tuple[str, str]:
-    sheet, cell = address.rsplit("!", 1)
-    return sheet.strip("'").replace("''", "'"), cell.replace("$", "").upper()
-
-
-def _row_col(ref: str) -> tuple[int, int]:
-    digits = len(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    letters, row = ref[:-digits], int(ref[-digits:])
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return row, col
 
 
 @dataclass(frozen=True)
@@ -352,11 +318,11 @@ class XlsxPackage:
         end = xml.find(b"</si>", pos)
         body = xml[pos: end].decode("utf-8") if end >= 0 else ""
         text = "".join(t or "" for t in _T.findall(body.split("<rPh", 1)[0]))
-        return _excel_unescape(_xml_unescape(text))
+        return excel_unescape(_xml_unescape(text))
 
     def cell_text(self, address: str) -> str | None:
         """The text of a cell holding a shared or inline string (None otherwise)."""
-        sheet, ref = _split(address)
+        sheet, ref = split_address(address)
         match = self._sheet(sheet).cell(ref)
         if match is None or match.body is None:
             return None
@@ -367,7 +333,7 @@ class XlsxPackage:
             return self._string_at(int(value.group(1))) if value else None
         if kind == b"inlineStr":
             text = "".join(t or "" for t in _T.findall(body.decode("utf-8")))
-            return _excel_unescape(_xml_unescape(text))
+            return excel_unescape(_xml_unescape(text))
         return None
 
     def manifest_text(self) -> str:
@@ -439,13 +405,13 @@ class XlsxPackage:
         sheet XML (a generated template writes every input and explanation cell, styled)."""
         by_sheet: dict[str, dict[str, Constant | Cached]] = {}
         for address, change in changes.items():
-            sheet, ref = _split(address)
+            sheet, ref = split_address(address)
             by_sheet.setdefault(sheet, {})[ref] = change
         for name, cells in by_sheet.items():
             sheet = self._sheet(name)
             spans = []
             pos = 0
-            for ref in sorted(cells, key=_row_col):
+            for ref in sorted(cells, key=cell_position):
                 match = sheet.cell(ref, pos)
                 if match is None:
                     raise PatchError(f"{name}!{ref}: the cell is not in the sheet XML")

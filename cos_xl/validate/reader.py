@@ -7,18 +7,14 @@ file is read once. The caller has already passed it through :mod:`cos_xl.validat
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from xlsxwriter.utility import xl_cell_to_rowcol
-
+from cos_xl import xlsxtext
 from cos_xl.errors import CosXlError
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, MANIFEST_SIGNATURE_CELL, SHEET_MANIFEST
 from cos_xl.validate.ooxml import PackageXml, read_package
 
-_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 
 class ReadError(CosXlError):
@@ -40,25 +36,16 @@ class Returned:
     cached: dict[str, object] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=4096)
 def split_address(address: str) -> tuple[str, int, int]:
     """``Данные!D7`` -> (sheet, row index, column index), 0-based."""
-    sheet, cell = address.rsplit("!", 1)
-    if not _A1.match(cell.replace("$", "").upper()):
-        raise ValueError(f"not an A1 cell: {address!r}")
-    row, col = xl_cell_to_rowcol(cell.replace("$", "").upper())
-    return sheet.strip("'"), row, col
-
-
-@lru_cache(maxsize=4096)
-def _cell_ref(address: str) -> tuple[str, str]:
-    sheet_name, _row, _col = split_address(address)
-    return sheet_name, address.rsplit("!", 1)[1].replace("$", "").upper()
+    sheet, cell = xlsxtext.split_address(address)
+    row, col = xlsxtext.cell_position(cell, address)
+    return sheet, row - 1, col - 1
 
 
 def _value(package: PackageXml, address: str, raw: bool = False) -> object:
     """The value of a cell: None for an empty one (and, unless ``raw``, for ``""``)."""
-    sheet_name, cell_ref = _cell_ref(address)
+    sheet_name, cell_ref = xlsxtext.split_address(address)
     for sheet in package.sheets:
         if sheet.name == sheet_name:
             cell = sheet.cells.get(cell_ref)
