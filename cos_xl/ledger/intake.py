@@ -181,23 +181,28 @@ class _Issued:
 
 def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
            allow_dev_key: bool = False, limits: SafetyLimits | None = None,
-           period: Period | str | None = None,
+           period: Period | str | None = None, region: str | None = None,
+           names: Mapping[Path, str] | None = None,
            on_outcome: Callable[[IntakeOutcome], None] | None = None) -> list[IntakeOutcome]:
     """Validate and record each file; one outcome per file, in order. A file is in the ledger
     once its outcome is reported (each file is committed before the next is read).
 
     Files that are no workbook by their content are passed over ("skipped"), never stored.
-    With ``period``, a workbook of another period is "refused" and not stored. A region the
+    With ``period``, a workbook of another period is "refused" and not stored; with ``region``
+    (the web intake: a region's upload link), so is a workbook of another region. A region the
     period's recorded campaign did not issue a template to is rejected (``region-not-issued``).
+    ``names`` gives the name a file arrived with when it is kept under another (an upload
+    spooled under a generated name); the ledger records that name.
     """
     limits = limits or SafetyLimits()
     only = Period.parse(period) if period is not None else None
-    scope = _Scope(_PreviousFigures(ledger), _Issued(ledger), only)
+    scope = _Scope(_PreviousFigures(ledger), _Issued(ledger), only, region)
     guess: Period | None = only
     outcomes = []
     for path in paths:
         path = Path(path)
-        outcome = _take(ledger, path, key, allow_dev_key, limits, scope, guess)
+        name = (names or {}).get(path, path.name)
+        outcome = _take(ledger, path, name, key, allow_dev_key, limits, scope, guess)
         if outcome.period is not None:
             guess = Period.parse(outcome.period)
         outcomes.append(outcome)
@@ -211,9 +216,10 @@ class _Scope:
     previous: _PreviousFigures
     issued: _Issued
     period: Period | None  # only this period is taken, when given
+    region: str | None = None  # only this region is taken, when given
 
 
-def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
+def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key: bool,
           limits: SafetyLimits, scope: _Scope, guess: Period | None) -> IntakeOutcome:
     started = time.perf_counter()
     previous = scope.previous
@@ -224,8 +230,15 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
                              seconds=time.perf_counter() - started)
 
     def refused(period: str, region: str | None) -> IntakeOutcome:
+        if scope.region is not None and region != scope.region:
+            return error(f"файл субъекта {region}, а принимается {scope.region}: не сохранён",
+                         "refused", region, period)
         return error(f"файл периода {period}, а принимается {scope.period}: не сохранён",
                      "refused", region, period)
+
+    def out_of_scope(period: str, region: str | None) -> bool:
+        return ((scope.period is not None and period != str(scope.period))
+                or (scope.region is not None and region != scope.region))
 
     what = not_a_workbook(path, limits)
     if what is not None:
@@ -235,7 +248,7 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
     except OSError as exc:
         return error(f"не удалось прочитать файл: {exc.strerror or exc}")
     known = ledger.find(read.sha256)
-    if known is not None and scope.period is not None and known.period != str(scope.period):
+    if known is not None and out_of_scope(known.period, known.region_code):
         return refused(known.period, known.region_code)
     if known is not None and known.key_fingerprint not in (None, key.fingerprint):
         return error(f"уже получен (версия {known.version}), но проверен с другим ключом "
@@ -243,7 +256,7 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
                      "проверьте ключ", "other-key", known.region_code, known.period)
     if known is not None:  # the same bytes again: nothing to validate
         recorded = ledger.record(Received(
-            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            filename=name, sha256=read.sha256, size=read.size, data=read.data,
             received_at=ledger.clock(), verdict=known.verdict, region_code=known.region_code,
             period=known.period, form_id=known.form_id, form_version=known.form_version))
         return IntakeOutcome(path, recorded.outcome, recorded.verdict,
@@ -251,7 +264,7 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
                              recorded.version, read.sha256, read.size, known.findings,
                              time.perf_counter() - started, known.form_version or None)
 
-    guess = _period_in_name(path.name) or guess
+    guess = _period_in_name(name) or guess
     result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
                            previous=previous(guess) if guess else None)
     attribution = _attribution(result)
@@ -262,8 +275,7 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
                                    previous=right)
     if _stamp(path) != read.stamp:
         return error("файл изменился во время приёма: примите его ещё раз")
-    if attribution is not None and scope.period is not None and \
-            attribution[1] != str(scope.period):
+    if attribution is not None and out_of_scope(attribution[1], attribution[0]):
         return refused(attribution[1], attribution[0])
     findings = tuple(result.findings)
     verdict = result.verdict
@@ -280,13 +292,13 @@ def _take(ledger: Ledger, path: Path, key: SigningKey, allow_dev_key: bool,
 
     if attribution is None:
         item = Received(
-            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            filename=name, sha256=read.sha256, size=read.size, data=read.data,
             received_at=ledger.clock(), verdict="FAIL", findings=tuple(result.findings),
             claimed_region_code=_claim(result.region_code), claimed_period=_claim(result.period))
     else:
         region, period, form_id, form_version = attribution
         item = Received(
-            filename=path.name, sha256=read.sha256, size=read.size, data=read.data,
+            filename=name, sha256=read.sha256, size=read.size, data=read.data,
             received_at=ledger.clock(), verdict=verdict, region_code=region,
             period=period, form_id=form_id, form_version=form_version,
             findings=findings, values=result.values,

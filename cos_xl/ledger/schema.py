@@ -7,6 +7,8 @@ same schema; a test compares the two.
   ``version`` NULL — "unattributed" — and verdict FAIL; what its manifest claims, if anything, is
   kept in ``claimed_region_code`` / ``claimed_period`` for the person who sorts it out.
 * ``receipts``: every time a file came in, including identical bytes sent again.
+* ``upload_tokens``, ``users``, ``web_sessions``: who may use the web intake (``cos-xl serve``):
+  regions' upload links, federal accounts and their sessions, secrets stored hashed.
 * ``campaigns``: per period, the campaign settings the templates were generated with, the
   regions issued a template and the fingerprint of the signing key (``cos-xl generate --db``,
   ``cos-xl campaign register``), so that status and consolidation need no ``--config``.
@@ -108,4 +110,43 @@ receipts = Table(
     Column("outcome", String(16), nullable=False),
     CheckConstraint("outcome IN ('new', 'duplicate')", name="outcome"),
     Index(None, "submission_id"),
+)
+
+# --- web intake (cos-xl serve): who may upload and who may look --------------------------------
+# Secrets are never stored: a region's upload link and a session cookie are kept as the SHA-256
+# of their random value (256 bits, so a plain digest suffices), a password as an argon2 hash.
+
+upload_tokens = Table(
+    "upload_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("region_code", String(2), nullable=False),
+    Column("period", String(6), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # one link in force per region and period
+    Index("ix_upload_tokens_active", "region_code", "period", unique=True,
+          sqlite_where=text("revoked_at IS NULL"),
+          postgresql_where=text("revoked_at IS NULL")),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # failed logins in a row; past the limit the account waits until locked_until
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the session's form token
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index(None, "user_id"),
 )

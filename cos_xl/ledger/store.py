@@ -88,6 +88,13 @@ class Ledger:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def access(self):
+        """Upload links, federal accounts and sessions of the web intake
+        (:class:`cos_xl.ledger.access.Access`)."""
+        from cos_xl.ledger.access import Access
+        return Access(self.engine, self.clock)
+
     def __enter__(self) -> Self:
         return self
 
@@ -192,6 +199,18 @@ class Ledger:
             return [(r.region_code, r.version, r.verdict, utc(r.received_at))
                     for r in conn.execute(query)]
 
+    def periods(self) -> list[str]:
+        """Every period the ledger knows — of a campaign, a submission or an upload link —
+        newest first."""
+        from cos_xl.ledger.schema import campaigns, upload_tokens
+        with self.engine.connect() as conn:
+            found = set(conn.execute(select(S.period).where(S.period.is_not(None))
+                                     .distinct()).scalars())
+            found |= set(conn.execute(select(campaigns.c.period)).scalars())
+            found |= set(conn.execute(select(upload_tokens.c.period).distinct()).scalars())
+        return sorted(found, key=lambda p: (Period.parse(p).year, Period.parse(p).quarter),
+                      reverse=True)
+
     def unattributed(self) -> list[UnattributedFile]:
         """Files kept although their manifest could not be trusted, oldest first."""
         with self.engine.connect() as conn:
@@ -273,12 +292,13 @@ class Ledger:
 
     def intake(self, paths: Iterable[Path], key: SigningKey, *, allow_dev_key: bool = False,
                limits: SafetyLimits | None = None, period: Period | str | None = None,
+               region: str | None = None, names: Mapping[Path, str] | None = None,
                on_outcome: Callable[[IntakeOutcome], None] | None = None
                ) -> list[IntakeOutcome]:
         """Validate and record files: see :func:`cos_xl.ledger.intake.intake`."""
         from cos_xl.ledger.intake import intake
         return intake(self, paths, key, allow_dev_key=allow_dev_key, limits=limits,
-                      period=period, on_outcome=on_outcome)
+                      period=period, region=region, names=names, on_outcome=on_outcome)
 
     def status(self, period: Period | str, campaign: Campaign | None = None, *,
                now: dt.datetime | None = None) -> list[StatusRow]:
