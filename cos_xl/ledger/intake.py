@@ -18,16 +18,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cos_xl.findings import Finding
 from cos_xl.ledger.records import Received, Recorded
-from cos_xl.ledger.store import Ledger
 from cos_xl.periods import Period, PeriodError
 from cos_xl.signing import SigningKey
 from cos_xl.submission import ACCEPTED, Verdict
 from cos_xl.validate.run import FileResult, validate_file
 from cos_xl.validate.safety import SafetyLimits, not_a_workbook
+
+if TYPE_CHECKING:  # the Ledger calls these functions; they only use it
+    from cos_xl.ledger.store import Ledger
 
 OutcomeStatus = Literal["new", "duplicate", "error", "skipped", "refused", "other-key"]
 VERDICT_RU = {"PASS": "принят", "PASS_WITH_WARNINGS": "принят с предупреждениями",

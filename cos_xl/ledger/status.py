@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cos_xl.campaign import Campaign
-from cos_xl.ledger.store import Ledger
 from cos_xl.periods import Period
 from cos_xl.regions import regions_for_period
 from cos_xl.submission import ACCEPTED
+
+if TYPE_CHECKING:  # the Ledger calls these functions; they only use it
+    from cos_xl.ledger.store import Ledger
 
 MOSCOW = dt.timezone(dt.timedelta(hours=3), "MSK")
 State = Literal["not_received", "rejected", "accepted_with_warnings", "accepted"]
