@@ -95,7 +95,7 @@ def test_health_and_security_headers(site, client):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["cache-control"] == "no-store"
     assert "server" not in page.headers
     assert "<script" not in re.sub(r'<script src="/static/[a-z]+\.js" defer></script>', "",

@@ -1,8 +1,9 @@
 """What every response gets, and what every form is checked for.
 
 * Security headers: a Content-Security-Policy without inline scripts or styles, no framing, no
-  MIME sniffing, no referrer (a region's page address holds its secret), HSTS over HTTPS, and
-  ``Cache-Control: no-store`` on everything but the static files.
+  MIME sniffing, no referrer to other sites (a region's page address holds its secret; plain
+  ``no-referrer`` would make browsers send ``Origin: null`` with our own forms), HSTS over
+  HTTPS, and ``Cache-Control: no-store`` on everything but the static files.
 * An access log of our own, with the secret of a region's link cut out of the path (uvicorn's
   own access log is off); an ``Authorization`` header is never logged.
 * Forms: a CSRF token — the federal session's own token when logged in, else a double-submit
@@ -28,7 +29,7 @@ HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
