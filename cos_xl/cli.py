@@ -270,7 +270,8 @@ def macros(
 ) -> None:
     """Записать исходники VBA, которые несёт каждый .xlsm (обёртки COS_* и модули
     xlwings)."""
-    folder = directory or wrappers.macros_dir()
+    folder = (directory or wrappers.macros_dir()) if check else wrappers.writable_macros_dir(
+        directory)
     stale = []
     for name, data in wrappers.expected_files().items():
         path = folder / name

@@ -168,8 +168,6 @@ def test_the_installed_package_generates_validates_and_runs_the_demo(installed):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="cos_xl/cli.py `macros` must take its folder from "
-                   "wrappers.writable_macros_dir() when writing (owned by another change)")
 def test_cos_xl_macros_refuses_to_write_into_the_installed_package(installed):
     site = installed / "site" / "cos_xl"
     before = {p: p.stat().st_mtime_ns for p in (site / "_macros").iterdir()}
