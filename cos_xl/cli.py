@@ -620,7 +620,7 @@ app.add_typer(tokens_app, name="tokens")
 def tokens_issue(
     period: PeriodOption,
     out: Annotated[Path, typer.Option(
-        metavar="ФАЙЛ", help="CSV region_code,token,url: единственное место, где видны "
+        metavar="ФАЙЛ", help="Новый CSV region_code,token,url: единственное место, где видны "
                              "ключи; разошлите ссылки субъектам и храните файл как пароль.")],
     db: DbOption = None,
     regions: Annotated[Optional[str], typer.Option(
@@ -640,8 +640,9 @@ def tokens_issue(
 
     from cos_xl.ledger import open_ledger
     parsed = Period.parse(period)
-    if out.exists() and not out.is_file():
-        raise fail(f"{out}: это не файл")
+    if out.exists():  # it may hold secrets issued before, kept nowhere else
+        raise fail(f"{out}: файл уже существует — в нём могут быть выданные ранее ссылки, "
+                   "которые больше нигде не хранятся; укажите другой файл")
     with open_ledger(db) as ledger:
         if regions:
             codes = [r.code for r in select_regions(_parse_regions(regions), parsed.year,

@@ -161,9 +161,16 @@ def test_the_cli_issues_revokes_and_lists_links_and_adds_users(tmp_path):
         assert ledger.access.check_password("chief", "another password") is not None
     assert runner.invoke(app, ["users", "remove", "chief", "--db", db]).exit_code == 0
     assert runner.invoke(app, ["users", "remove", "chief", "--db", db]).exit_code == 2
+    # a CSV of links is never overwritten: its secrets are kept nowhere else
+    kept = out.read_bytes()
+    again = runner.invoke(app, ["tokens", "issue", "--period", "2020Q3", "--db", db,
+                                "--regions", "50", "--out", str(out)])
+    assert again.exit_code == 2 and "уже существует" in again.output
+    assert out.read_bytes() == kept
     # a ledger that does not exist is not created by these commands
     missing = runner.invoke(app, ["tokens", "issue", "--period", "2020Q3", "--db",
-                                  str(tmp_path / "none.sqlite"), "--out", str(out)])
+                                  str(tmp_path / "none.sqlite"), "--out",
+                                  str(tmp_path / "new.csv")])
     assert missing.exit_code == 2 and not (tmp_path / "none.sqlite").exists()
 
 

@@ -154,6 +154,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._waiting = 0
         self._limiter = anyio.CapacityLimiter(self.size)
+        self._closing = False
         self.replaced = 0  # workers killed or found dead and replaced
 
     def start(self) -> None:
@@ -183,8 +184,9 @@ class WorkerPool:
             status, value = await anyio.to_thread.run_sync(
                 worker.call, job, timeout or self.timeout, limiter=self._limiter)
         except (JobTimeout, WorkerDied) as exc:
-            log.warning("worker %s replaced: %s", worker.process.pid, exc)
-            worker = self._replace(worker)
+            if not self._closing:
+                log.warning("worker %s replaced: %s", worker.process.pid, exc)
+                worker = self._replace(worker)
             raise
         finally:
             self._idle.put_nowait(worker)
@@ -200,6 +202,7 @@ class WorkerPool:
         return fresh
 
     def close(self) -> None:
+        self._closing = True
         for worker in self._workers:
             worker.stop()
         self._workers.clear()
