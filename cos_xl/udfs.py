@@ -19,6 +19,8 @@ import xlwings as xw
 
 from cos_xl import udf_core
 from cos_xl.spec import load_form
+from cos_xl.spec.models import Indicator
+from cos_xl.vba.wrappers import vba_description
 
 CATEGORY = "ЦОС (cos-xl)"
 #: Parameter name xlwings fills with the calling cell (a Range); not an Excel argument.
@@ -43,16 +45,33 @@ def _book(caller) -> _XlwingsBook | None:
 
 
 def _indicator_udf(code: str) -> Callable[[Callable], Callable]:
-    """Declare an indicator function: per-argument help from the form's labels."""
+    """Declare an indicator function: per-argument help from the form's labels, and the
+    function wizard's description (its formula) in the VBA wrapper."""
     form = load_form()
     ind = form.indicator_by_code[code]
 
     def declare(function: Callable) -> Callable:
         for name in ind.arguments:
             function = xw.arg(name, doc=f"{form.label(name)} ({name})")(function)
-        return xw.func(category=CATEGORY)(function)
+        function = xw.func(category=CATEGORY)(function)
+        return vba_description(wizard_description(ind.spec))(function)
 
     return declare
+
+
+def wizard_description(indicator: Indicator) -> str:
+    """What Excel's function wizard says an indicator function computes, in ASCII (the VBA
+    source is ANSI): its code, unit and formula over the input ids, the arguments' names."""
+    def operand(expression: str) -> str:
+        return expression if expression.isidentifier() else f"({expression})"
+
+    if indicator.kind == "share":
+        unit = "percent"
+        formula = f"100 * {operand(indicator.numerator)} / {operand(indicator.denominator or '')}"
+    else:
+        unit, formula = "persons", indicator.numerator
+    return (f"Indicator {indicator.code}, {unit}: {formula}. Without arguments, reads the "
+            "inputs of this workbook.")
 
 
 @_indicator_udf("E4.03")
@@ -114,6 +133,8 @@ def COS_E40111(e40111_students=None, caller=None):
     return udf_core.indicator("E4.01.11", locals(), _book(caller))
 
 
+@vba_description("The checks the federal validator runs on this workbook, as a table: code, "
+                 "severity, cell, message (explained warnings left out).")
 @xw.func(category=CATEGORY)
 @xw.ret(expand="table")
 def COS_CHECK(caller=None):
@@ -124,6 +145,8 @@ def COS_CHECK(caller=None):
     return udf_core.check_book(_book(caller))
 
 
+@vba_description("The target of an indicator in this campaign, by its code (e.g. E4.01.05); "
+                 "empty when none is set.")
 @xw.func(category=CATEGORY)
 @xw.arg("code", doc="Код показателя, например \"E4.01.05\"")
 def COS_TARGET(code, caller=None):
@@ -131,6 +154,7 @@ def COS_TARGET(code, caller=None):
     return udf_core.target(code, _book(caller))
 
 
+@vba_description("The version of cos-xl and the form of this workbook.")
 @xw.func(category=CATEGORY)
 def COS_VERSION(caller=None):
     """Версия cos-xl и форма книги."""

@@ -4,6 +4,7 @@ Attribute VB_Name = "xlwings_udfs"
 ' falls back to the native formula.
 Option Explicit
 Function COS_E403(Optional e403_go, Optional e403_do, Optional e403_spo, Optional students_go, Optional students_do, Optional students_spo)
+Attribute COS_E403.VB_Description = "Indicator E4.03, percent: 100 * (e403_go + e403_do + e403_spo) / (students_go + students_do + students_spo). Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E403 = XLPy.CallUDF("cos_xl.udfs", "COS_E403", Array(e403_go, e403_do, e403_spo, students_go, students_do, students_spo, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -12,6 +13,7 @@ failed:
 End Function
 
 Function COS_E404(Optional e404_go, Optional e404_do, Optional e404_spo, Optional students_go, Optional students_do, Optional students_spo)
+Attribute COS_E404.VB_Description = "Indicator E4.04, percent: 100 * (e404_go + e404_do + e404_spo) / (students_go + students_do + students_spo). Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E404 = XLPy.CallUDF("cos_xl.udfs", "COS_E404", Array(e404_go, e404_do, e404_spo, students_go, students_do, students_spo, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -20,6 +22,7 @@ failed:
 End Function
 
 Function COS_E405(Optional e405_go, Optional e405_do, Optional e405_spo, Optional orgs_go, Optional orgs_do, Optional orgs_spo)
+Attribute COS_E405.VB_Description = "Indicator E4.05, percent: 100 * (e405_go + e405_do + e405_spo) / (orgs_go + orgs_do + orgs_spo). Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E405 = XLPy.CallUDF("cos_xl.udfs", "COS_E405", Array(e405_go, e405_do, e405_spo, orgs_go, orgs_do, orgs_spo, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -28,6 +31,7 @@ failed:
 End Function
 
 Function COS_E407(Optional e407_go, Optional e407_spo, Optional students_go, Optional students_spo)
+Attribute COS_E407.VB_Description = "Indicator E4.07, percent: 100 * (e407_go + e407_spo) / (students_go + students_spo). Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E407 = XLPy.CallUDF("cos_xl.udfs", "COS_E407", Array(e407_go, e407_spo, students_go, students_spo, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -36,6 +40,7 @@ failed:
 End Function
 
 Function COS_E408(Optional e408_go, Optional teachers_go)
+Attribute COS_E408.VB_Description = "Indicator E4.08, percent: 100 * e408_go / teachers_go. Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E408 = XLPy.CallUDF("cos_xl.udfs", "COS_E408", Array(e408_go, teachers_go, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -44,6 +49,7 @@ failed:
 End Function
 
 Function COS_E40105(Optional e40105_go, Optional e40105_do, Optional orgs_go, Optional orgs_do)
+Attribute COS_E40105.VB_Description = "Indicator E4.01.05, percent: 100 * (e40105_go + e40105_do) / (orgs_go + orgs_do). Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E40105 = XLPy.CallUDF("cos_xl.udfs", "COS_E40105", Array(e40105_go, e40105_do, orgs_go, orgs_do, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -52,6 +58,7 @@ failed:
 End Function
 
 Function COS_E40107(Optional e40107)
+Attribute COS_E40107.VB_Description = "Indicator E4.01.07, persons: e40107. Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E40107 = XLPy.CallUDF("cos_xl.udfs", "COS_E40107", Array(e40107, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -60,6 +67,7 @@ failed:
 End Function
 
 Function COS_E40111(Optional e40111_students)
+Attribute COS_E40111.VB_Description = "Indicator E4.01.11, persons: e40111_students. Without arguments, reads the inputs of this workbook."
     On Error GoTo failed
     COS_E40111 = XLPy.CallUDF("cos_xl.udfs", "COS_E40111", Array(e40111_students, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -68,6 +76,7 @@ failed:
 End Function
 
 Function COS_CHECK()
+Attribute COS_CHECK.VB_Description = "The checks the federal validator runs on this workbook, as a table: code, severity, cell, message (explained warnings left out)."
     On Error GoTo failed
     COS_CHECK = XLPy.CallUDF("cos_xl.udfs", "COS_CHECK", Array(Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -76,6 +85,7 @@ failed:
 End Function
 
 Function COS_TARGET(code)
+Attribute COS_TARGET.VB_Description = "The target of an indicator in this campaign, by its code (e.g. E4.01.05); empty when none is set."
     On Error GoTo failed
     COS_TARGET = XLPy.CallUDF("cos_xl.udfs", "COS_TARGET", Array(code, Nothing), ThisWorkbook, Application.Caller)
     Exit Function
@@ -84,6 +94,7 @@ failed:
 End Function
 
 Function COS_VERSION()
+Attribute COS_VERSION.VB_Description = "The version of cos-xl and the form of this workbook."
     On Error GoTo failed
     COS_VERSION = XLPy.CallUDF("cos_xl.udfs", "COS_VERSION", Array(Nothing), ThisWorkbook, Application.Caller)
     Exit Function

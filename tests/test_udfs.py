@@ -80,11 +80,50 @@ def test_wrappers_match_xlwings_import_functions(real_xlwings_udfs):
     real.generate_vba_wrapper(wrappers.UDF_MODULE, module, out, book)
     theirs = [line.strip() for line in out.getvalue().splitlines()]
     for function in module.UDFS:
+        name = function.__name__
         ours = [line.strip() for line in wrappers.wrapper(function).splitlines()]
         assert ours[0] in theirs, ours[0]  # the signature
-        assert ours[2] in theirs, ours[2]  # the XLPy.CallUDF line of the Excel branch
-        assert f"{function.__name__} = Err.Description" in theirs  # what we replace on purpose
-        assert ours[-2] == f"{function.__name__} = CVErr(2042)"
+        call = next(line for line in ours if "XLPy.CallUDF" in line)
+        assert call in theirs, call  # the XLPy.CallUDF line of the Excel branch
+        assert f"{name} = Err.Description" in theirs  # what we replace on purpose
+        assert ours[-2] == f"{name} = CVErr(2042)"
+        # ours adds the function wizard's description where the VBA editor writes it
+        assert ours[1] == f'Attribute {name}.VB_Description = "{function.__vba_description__}"'
+
+
+def test_every_wrapper_has_an_ascii_description_saying_what_it_computes():
+    source = wrappers.module_source()
+    for function in cos_xl.udfs.UDFS:
+        text = function.__vba_description__
+        assert text.isascii() and text.isprintable() and '"' not in text
+        assert 0 < len(text) <= wrappers.MAX_DESCRIPTION
+        assert f'Attribute {function.__name__}.VB_Description = "{text}"' in source
+    for ind in FORM.indicators:
+        text = getattr(cos_xl.udfs, ind.spec.udf).__vba_description__
+        assert text.startswith(f"Indicator {ind.spec.code}, ")
+        assert all(name in text for name in ind.arguments)  # its formula over the inputs
+    assert cos_xl.udfs.COS_E408.__vba_description__.startswith(
+        "Indicator E4.08, percent: 100 * e408_go / teachers_go.")
+
+
+@pytest.mark.parametrize("text", ["", "Доля обучающихся", 'say "hi"', "two\nlines", "x" * 256])
+def test_a_description_vba_cannot_carry_is_refused(text):
+    from cos_xl.vba import VbaProjectError
+    with pytest.raises(VbaProjectError, match="VB_Description"):
+        wrappers.vba_description(text)
+
+
+def test_descriptions_are_not_compared():
+    """LibreOffice drops a procedure's attributes when it saves the project: the validator's
+    digest of a module does not depend on its descriptions (nor on anything else LibreOffice
+    rewrites), but does on its code."""
+    source = wrappers.module_source()
+    without = "\n".join(line for line in source.split("\n")
+                        if ".VB_Description = " not in line) + "\n"
+    assert without != source
+    assert wrappers.normalised_source(without) == wrappers.normalised_source(source)
+    changed = source.replace("CVErr(2042)", "CVErr(2007)", 1)
+    assert wrappers.normalised_source(changed) != wrappers.normalised_source(source)
 
 
 def test_committed_macros_are_current(tmp_path):

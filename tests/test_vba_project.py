@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -214,6 +215,26 @@ def test_streams_and_records(project: bytes) -> None:
     wm = ole.openstream("PROJECTwm").read()
     for m in modules:
         assert m.encode("ascii") + b"\x00" + m.encode("utf-16-le") + b"\x00\x00" in wm
+
+
+@pytest.mark.parametrize("include_xlwings", [True, False])
+def test_dir_stream_ends_at_its_terminator(include_xlwings: bool) -> None:
+    # [MS-OVBA] 2.3.4.2: the last record is the Terminator, Id 0x0010 and Reserved u32 0
+    # (read as a record of Size 0), after the last module's terminator 0x002B; nothing after
+    from oletools.olevba import decompress_stream
+
+    data = build_vba_project({"TestFns": UDFS}, sheet_count=SHEETS,
+                             include_xlwings=include_xlwings)
+    ole = olefile.OleFileIO(data)
+    raw = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    records, pos = [], 0
+    while pos + 6 <= len(raw):
+        record_id, size = struct.unpack_from("<HI", raw, pos)
+        records.append((record_id, size))
+        pos += 6 + size + (2 if record_id == 0x0009 else 0)  # PROJECTVERSION: 2 bytes more
+    assert pos == len(raw)
+    assert records[-2:] == [(0x002B, 0), (0x0010, 0)]
+    assert raw.endswith(bytes.fromhex("2b0000000000" "100000000000"))
 
 
 def test_code_page_1252_refuses_cyrillic() -> None:

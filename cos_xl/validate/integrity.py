@@ -15,9 +15,11 @@ from functools import lru_cache
 
 from cos_xl.findings import Finding
 from cos_xl.rules.inputs import fmt_number
+from cos_xl.validate import memo
 from cos_xl.validate.annotation import ANNOTATION_SHEET
 from cos_xl.validate.expected import Expected
 from cos_xl.validate.ooxml import PackageXml
+from cos_xl.vba.stomping import compiled_project, stomped_in
 
 INTEGRITY_CODES = {
     "sheets-changed": ("error", "Листы книги переименованы, удалены или добавлены"),
@@ -32,6 +34,7 @@ INTEGRITY_CODES = {
     "validation-removed": ("warning", "Удалена проверка данных ячейки"),
     "vba-changed": ("error", "Изменён или заменён проект VBA"),
     "vba-added": ("error", "В книгу без макросов добавлен проект VBA"),
+    "vba-stomped": ("error", "Скомпилированный код модуля VBA (p-code) не совпадает с его текстом"),
     "annotation-sheet-changed": ("error", "Лист «Замечания» изменён после проверки или добавлен "
                                           "не проверяющим"),
     "annotation-sheet-kept": ("info", "Лист «Замечания» предыдущей проверки не учитывается"),
@@ -190,6 +193,7 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                 value=package.defined_names.get(name)))
 
     findings += _vba_findings(package, expected, manifest, vba_digests)
+    findings += _stomping_findings(package, manifest, vba_digests)
     return _limit_per_code(findings)
 
 
@@ -271,6 +275,26 @@ def _vba_findings(package: PackageXml, expected: Expected, manifest: dict,
                         "Проект VBA книги изменён или удалён (модули: "
                         f"{', '.join(sorted(missing)) or 'все'}): верните исходный файл.")]
     return []
+
+
+def _stomping_findings(package: PackageXml, manifest: dict,
+                       vba_digests: dict[str, str] | None) -> list[Finding]:
+    """A project other than the one issued (which has no p-code) whose compiled code says
+    something else than its source: the source comparison cannot see what Excel would run."""
+    if not manifest.get("macros") or vba_digests is None or not package.vba_project:
+        return []
+    compiled = memo.by_bytes("vba-compiled", package.vba_project, compiled_project)
+    if compiled is None:  # no p-code (as we issue it, as LibreOffice saves it)
+        return []
+    # remembered by the compiled parts too (the key holds all of them), as every save writes
+    # the PROJECT stream anew
+    stomped = memo.by_bytes("vba-stomped", compiled.key(), lambda _: stomped_in(compiled))
+    return [Finding("vba-stomped", "error",
+                    f"Модуль VBA {module.name}: скомпилированный код (p-code) не совпадает с "
+                    f"текстом модуля — в нём есть {', '.join(module.unmatched[:5])}"
+                    f"{' и др.' if len(module.unmatched) > 5 else ''}, чего в тексте нет "
+                    "(подмена кода, VBA stomping): верните исходный файл.",
+                    value=module.name) for module in stomped]
 
 
 # A row inserted at the top shifts hundreds of cells; the first few say enough.

@@ -25,7 +25,8 @@ names modules is written again here:
   PerformanceCache), its text in CRLF lines encoded in ``code_page``;
 - the ``dir`` stream's PROJECTCODEPAGE record (2.3.4.2.1.5) is set to ``code_page`` and its
   PROJECTMODULES record (2.3.4.2.3) is written again, with PROJECTCOOKIE and every MODULECOOKIE
-  0xFFFF as 2.3.4.2.3.1 and 2.3.4.2.3.2.7 require of a writer;
+  0xFFFF as 2.3.4.2.3.1 and 2.3.4.2.3.2.7 require of a writer; the stream ends with its
+  Terminator (2.3.4.2), as Excel's does;
 - ``PROJECT`` (2.3.1): one ``Document=``/``Module=``/``Class=`` line per module right after
   ``ID=``, and a ``[Workspace]`` line per module; ``PROJECTwm`` (2.3.3) lists the same names;
 - ``_VBA_PROJECT`` (2.3.4.1) is the seven bytes ``CC 61 FF FF 00 01 00``: Version 0xFFFF, no
@@ -33,9 +34,10 @@ names modules is written again here:
   there are no ``__SRP_*`` streams (2.2.6).
 
 The MS-OVBA compression, the ``dir`` module records, ``PROJECTwm`` and the compound file itself
-come from ``pyopenvba`` (MIT). Only two small things are done here: PROJECTCODEPAGE is patched
+come from ``pyopenvba`` (MIT). Only a few small things are done here: PROJECTCODEPAGE is patched
 in the dir prefix and the PROJECT stream's text is composed (both with the section numbers
-above), and every directory entry of the compound file is made black (:func:`_all_black`).
+above), the dir stream is cut after its Terminator (:func:`_ending_at_terminator`), and every
+directory entry of the compound file is made black (:func:`_all_black`).
 
 Code page: 1251 by default, what a Russian-locale Excel writes. VBA stores source as ANSI text
 in the project's code page and the VBE shows it in the system's ANSI code page, so Cyrillic in
@@ -186,7 +188,7 @@ def build_vba_project(
     # dir: the template's information + references records, our code page, our modules.
     project = ovba.VBAProject(modules=final, code_page=code_page, project_cookie=_COOKIE)
     prefix = _with_code_page(template.dir_raw[: template.dir_modules_offset], code_page)
-    dir_raw = prefix + ovba.serialize_dir_modules_section(project)
+    dir_raw = prefix + _ending_at_terminator(ovba.serialize_dir_modules_section(project))
     cfb.write_stream_in_storage("VBA", "dir", ovba.compress(dir_raw))
     cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", _VBA_PROJECT_STREAM)
 
@@ -292,6 +294,23 @@ def _with_code_page(prefix: bytes, code_page: int) -> bytes:
             break
         pos += 6 + size
     raise VbaProjectError("the template's dir stream has no PROJECTCODEPAGE record where expected")
+
+
+def _ending_at_terminator(section: bytes) -> bytes:
+    """The dir stream's module records up to and including its Terminator ([MS-OVBA] 2.3.4.2:
+    Id 0x0010 and Reserved, a u32 0 — six bytes, nothing after them).
+
+    pyopenvba 6.5 writes the Terminator as a record of Size 0 and then four more zero bytes;
+    they are cut here. The module section (2.3.4.2.3) is plain Id(u16) Size(u32) Data records,
+    so the Terminator is found by walking them.
+    """
+    pos = 0
+    while pos + 6 <= len(section):
+        record_id, size = struct.unpack_from("<HI", section, pos)
+        if record_id == 0x0010:
+            return section[: pos + 6]
+        pos += 6 + size
+    raise VbaProjectError("pyopenvba wrote the dir stream's modules without a terminator")
 
 
 def _project_stream(raw: bytes, declarations: list[str], names: list[str]) -> bytes:

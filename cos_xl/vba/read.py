@@ -7,11 +7,36 @@ the tests and the validator read with it. It is imported when first used.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["read_vba_module_sources", "read_vba_modules"]
+__all__ = ["ModuleRecord", "ProjectDir", "decompressed", "read_dir",
+           "read_vba_module_sources", "read_vba_modules"]
+
+
+@dataclass(frozen=True)
+class ModuleRecord:
+    """A module as the ``VBA/dir`` stream declares it ([MS-OVBA] 2.3.4.2.3.2)."""
+
+    name: str
+    stream: str
+    #: MODULEOFFSET: where the compressed source starts in the stream; the bytes before it are
+    #: the module's PerformanceCache (compiled p-code), none when 0.
+    offset: int
+
+
+@dataclass(frozen=True)
+class ProjectDir:
+    """What a ``VBA/dir`` stream says about a project's platform, text and modules."""
+
+    #: PROJECTSYSKIND (0 Win16, 1 Win32, 2 Mac, 3 Win64); None when absent
+    sys_kind: int | None
+    #: PROJECTCODEPAGE of the module sources; None when absent
+    code_page: int | None
+    modules: tuple[ModuleRecord, ...]
 
 
 def read_vba_modules(data: bytes | str | os.PathLike[str]) -> dict[str, str]:
@@ -51,13 +76,10 @@ def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]
     decompressing only those modules.
 
     olevba decompresses every module (~0.1 s for xlwings' 45 KB module, in pure Python); the
-    validator needs two. Walks the records of the ``VBA/dir`` stream (MS-OVBA 2.3.4.2: id,
-    size, data; PROJECTVERSION 0x0009 carries 2 bytes more than its size says) to each module's
-    MODULESTREAMNAME (0x001A) and MODULEOFFSET (0x0031). Falls back to
-    :func:`read_vba_modules` when the dir stream is unusual.
+    validator needs two. Finds each module's stream and source offset with :func:`read_dir`.
+    Falls back to :func:`read_vba_modules` when the dir stream is unusual.
     """
     import io
-    import struct
 
     import olefile
 
@@ -65,29 +87,15 @@ def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
         try:
-            dir_data = _decompressed(ole.openstream("VBA/dir").read())
-            pos, current, stream, offset, modules = 0, None, None, None, {}
-            while pos + 6 <= len(dir_data):
-                rid, size = struct.unpack_from("<HI", dir_data, pos)
-                pos += 6
-                body = dir_data[pos:pos + size]
-                pos += size + (2 if rid == 0x0009 else 0)
-                if rid == 0x0019:  # MODULENAME
-                    current, stream, offset = body.decode("latin-1"), None, None
-                elif rid == 0x001A:  # MODULESTREAMNAME
-                    stream = body.decode("latin-1")
-                elif rid == 0x0031:  # MODULEOFFSET
-                    offset = struct.unpack_from("<I", body)[0]
-                elif rid == 0x002B and current is not None:  # module terminator
-                    modules[current] = (stream, offset)
+            project = read_dir(decompressed(ole.openstream("VBA/dir").read()))
+            modules = {record.name: record for record in project.modules}
             if not modules:
                 raise ValueError("no module records in VBA/dir")
             codes = {}
             for name in names:
                 if name in modules:
-                    stream, offset = modules[name]
-                    raw = ole.openstream(f"VBA/{stream}").read()
-                    codes[name] = _decompressed(raw[offset:])
+                    raw = ole.openstream(f"VBA/{modules[name].stream}").read()
+                    codes[name] = decompressed(raw[modules[name].offset:])
         finally:
             ole.close()
     except Exception:  # an unusual or damaged project: the complete (slow) reader decides
@@ -96,8 +104,42 @@ def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]
     return {name: code.decode("cp1251", errors="replace") for name, code in codes.items()}
 
 
+def read_dir(dir_data: bytes) -> ProjectDir:
+    """The platform, code page and modules (in their order) of a decompressed ``VBA/dir``.
+
+    Walks its records ([MS-OVBA] 2.3.4.2: Id u16, Size u32, data; PROJECTVERSION 0x0009
+    carries 2 bytes more than its Size says) to PROJECTSYSKIND (0x0001), PROJECTCODEPAGE
+    (0x0003) and each module's MODULENAME (0x0019), MODULESTREAMNAME (0x001A) and MODULEOFFSET
+    (0x0031), up to its terminator (0x002B). Raises ``ValueError`` for a module without a
+    stream name or offset.
+    """
+    pos, sys_kind, code_page, current, stream, offset = 0, None, None, None, None, None
+    modules: list[ModuleRecord] = []
+    while pos + 6 <= len(dir_data):
+        rid, size = struct.unpack_from("<HI", dir_data, pos)
+        pos += 6
+        body = dir_data[pos:pos + size]
+        pos += size + (2 if rid == 0x0009 else 0)
+        if rid == 0x0001 and len(body) == 4:  # PROJECTSYSKIND
+            sys_kind = struct.unpack("<I", body)[0]
+        elif rid == 0x0003 and len(body) == 2:  # PROJECTCODEPAGE
+            code_page = struct.unpack("<H", body)[0]
+        elif rid == 0x0019:  # MODULENAME
+            current, stream, offset = body.decode("latin-1"), None, None
+        elif rid == 0x001A:  # MODULESTREAMNAME
+            stream = body.decode("latin-1")
+        elif rid == 0x0031 and len(body) == 4:  # MODULEOFFSET
+            offset = struct.unpack("<I", body)[0]
+        elif rid == 0x002B and current is not None:  # module terminator
+            if stream is None or offset is None:
+                raise ValueError(f"VBA/dir: module {current!r} has no stream name or offset")
+            modules.append(ModuleRecord(current, stream, offset))
+            current = None
+    return ProjectDir(sys_kind, code_page, tuple(modules))
+
+
 @lru_cache(maxsize=64)
-def _decompressed(compressed: bytes) -> bytes:
+def decompressed(compressed: bytes) -> bytes:
     """MS-OVBA decompression (olevba's, pure Python: ~4 ms for xlwings' module), remembered by
     the compressed bytes: an office program that saves a return rewrites the project's
     ``PROJECT`` stream, but leaves the module streams as they were, so the returns of a round

@@ -7,7 +7,10 @@ Deviations from xlwings, on purpose:
   value ``#N/A`` (``CVErr(2042)``) instead of the error text, so that the template's
   ``IFERROR(COS_E403(…), native formula)`` falls back to the native value in Excel without
   Python and in LibreOffice;
-- no ``#If App = "Microsoft Excel"`` branches: only Excel runs Python UDFs.
+- no ``#If App = "Microsoft Excel"`` branches: only Excel runs Python UDFs;
+- a function given a description with :func:`vba_description` gets the line
+  ``Attribute COS_E403.VB_Description = "…"`` right after its ``Function`` line, where the VBA
+  editor writes it, so that Excel's function wizard shows what the function computes.
 
 The module is committed as ``macros/xlwings_udfs.bas``; ``cos-xl macros --check`` fails when it
 is out of date. The wheel ships ``macros/`` as ``cos_xl/_macros``, so that an installed package
@@ -17,10 +20,12 @@ can check what it carries; it never writes there.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cos_xl.errors import CosXlError
+from cos_xl.vba.project import VbaProjectError
 
 MODULE_NAME = "xlwings_udfs"
 UDF_MODULE = "cos_xl.udfs"
@@ -29,6 +34,32 @@ XL_ERR_NA = 2042
 CALLER = "caller"
 #: where the wheel carries ``macros/`` (pyproject.toml, force-include)
 PACKAGED_MACROS = "_macros"
+#: the attribute :func:`vba_description` sets on a function
+DESCRIPTION_ATTRIBUTE = "__vba_description__"
+#: Excel's function wizard shows at most 255 characters of a description.
+MAX_DESCRIPTION = 255
+_DESCRIPTION_LINE = re.compile(r'Attribute \w+\.VB_Description = "[^"]*"\s*\Z')
+
+
+def vba_description(text: str) -> Callable[[Callable], Callable]:
+    """Declare what the function wizard says a UDF computes (its wrapper's
+    ``VB_Description``); returns the function itself with the text attached.
+
+    The text must be printable ASCII without double quotes, at most 255 characters: VBA source
+    is ANSI text in the project's code page, and shown in the system's code page, so English or
+    transliterated text reads the same everywhere.
+    """
+    if not (0 < len(text) <= MAX_DESCRIPTION and text.isascii() and text.isprintable()
+            and '"' not in text):
+        raise VbaProjectError(
+            f"a VB_Description must be 1-{MAX_DESCRIPTION} printable ASCII characters without "
+            f"double quotes, not {text!r}")
+
+    def declare(function: Callable) -> Callable:
+        setattr(function, DESCRIPTION_ATTRIBUTE, text)
+        return function
+
+    return declare
 
 
 def wrapper(function: Callable, module: str = UDF_MODULE) -> str:
@@ -42,8 +73,10 @@ def wrapper(function: Callable, module: str = UDF_MODULE) -> str:
     array = ", ".join("Nothing" if p.name == CALLER else p.name for p in params)
     call = (f'XLPy.CallUDF("{module}", "{name}", Array({array}), ThisWorkbook, '
             f"Application.Caller)")
+    description = getattr(function, DESCRIPTION_ATTRIBUTE, None)
     return "\n".join([
         f"Function {name}({signature})",
+        *([f'Attribute {name}.VB_Description = "{description}"'] if description else []),
         "    On Error GoTo failed",
         f"    {name} = {call}",
         "    Exit Function",
@@ -133,8 +166,11 @@ def expected_files() -> dict[str, bytes]:
 
 def normalised_source(text: str) -> str:
     """A module's text as compared and hashed: LF line ends, no trailing spaces or blank lines
-    (LibreOffice adds a blank line at the end when it saves a project)."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    (LibreOffice adds a blank line at the end when it saves a project), no
+    ``Attribute <procedure>.VB_Description`` lines (LibreOffice drops a procedure's attributes
+    when it saves; the description is only what the function wizard shows)."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")
+             if not _DESCRIPTION_LINE.match(line)]
     return "\n".join(lines).strip("\n") + "\n"
 
 
