@@ -12,7 +12,7 @@ from typing import Literal
 
 from cos_xl import expr
 from cos_xl.errors import EvalError
-from cos_xl.rules.inputs import OK, check_input, fmt_number
+from cos_xl.rules.inputs import OK, InputProblem, check_input, fmt_number
 from cos_xl.spec import Form, Label, RuleInstance, Value
 from cos_xl.spec.form import PREV_SAME_YEAR
 
@@ -125,11 +125,17 @@ def evaluate_rules(form: Form, ns: Mapping[str, object]) -> list[RuleResult]:
     return [evaluate_rule(form, rule, ns) for rule in form.rules]
 
 
-def check_inputs(form: Form, inputs: Mapping[str, object]) -> dict[str, tuple[str, str]]:
-    """Input id -> (finding code, Russian message) for every input with a problem."""
+def input_problems(form: Form, inputs: Mapping[str, object]) -> dict[str, InputProblem]:
+    """Input id -> its problem, for every input with one."""
     problems = {}
     for item in form.inputs:
         problem = check_input(item, inputs.get(item.id), form.label(item.id))
         if problem is not None:
-            problems[item.id] = (problem.code, problem.message)
+            problems[item.id] = problem
     return problems
+
+
+def check_inputs(form: Form, inputs: Mapping[str, object]) -> dict[str, tuple[str, str]]:
+    """Input id -> (finding code, Russian message) for every input with a problem."""
+    return {input_id: (problem.code, problem.message)
+            for input_id, problem in input_problems(form, inputs).items()}

@@ -1,4 +1,5 @@
-"""Findings: what a check says about a workbook, as data with a stable code."""
+"""Findings: what a check says about a workbook, as data with a stable code. Every code, with its
+severity and wording, is declared in :mod:`cos_xl.findings_catalogue`, which makes them."""
 
 from __future__ import annotations
 

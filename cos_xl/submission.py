@@ -16,12 +16,6 @@ from cos_xl.findings import Finding
 Verdict = Literal["PASS", "PASS_WITH_WARNINGS", "FAIL"]
 ACCEPTED: tuple[Verdict, ...] = ("PASS", "PASS_WITH_WARNINGS")
 
-#: Finding codes intake adds to the validator's, with their severity and Russian title.
-INTAKE_CODES = {
-    "region-not-issued": ("error", "Субъекту не выдавался шаблон за этот период"),
-}
-
-
 @dataclass(frozen=True)
 class Submission:
     """One stored version of one region's return for one period."""

@@ -14,6 +14,7 @@ from typing import Protocol
 from cos_xl import __version__, core
 from cos_xl.errors import CosXlError
 from cos_xl.findings import SEVERITY_RU
+from cos_xl.findings_catalogue import severity_of
 from cos_xl.spec import Form, available_forms, load_form
 from cos_xl.spec.form import PREV_SAME_YEAR
 from cos_xl.template.layout import MANIFEST_PAYLOAD_CELL, SHEET_MANIFEST
@@ -101,7 +102,8 @@ def check_rows(form: Form, inputs: Mapping[str, object], previous: Mapping[str, 
     cells = manifest.get("names", {})
     rows = [CHECK_HEADER]
     for input_id, (code, message) in core.check_inputs(form, inputs).items():
-        rows.append([code, SEVERITY_RU["error"], cells.get(input_id, input_id), message])
+        rows.append([code, SEVERITY_RU[severity_of(code)], cells.get(input_id, input_id),
+                     message])
     ns = core.namespace(form, inputs, {k: v for k, v in previous.items() if v not in (None, "")},
                         prev_same_year)
     for result in core.evaluate_rules(form, ns):

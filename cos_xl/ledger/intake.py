@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import finding
 from cos_xl.ledger.records import Received, Recorded
 from cos_xl.periods import Period, PeriodError
 from cos_xl.signing import SigningKey
@@ -284,12 +285,8 @@ def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key:
     if attribution is not None:
         issued = scope.issued(attribution[1])
         if issued is not None and attribution[0] not in issued:
-            findings += (Finding(
-                "region-not-issued", "error",
-                f"Субъекту {attribution[0]} шаблон за {attribution[1]} не выдавался (его нет "
-                "в кампании периода, записанной в реестре): файл не учитывается. Если шаблон "
-                "был выдан, зарегистрируйте его: cos-xl campaign register --regions "
-                f"{attribution[0]} …"),)
+            findings += (finding("region-not-issued", region=attribution[0],
+                                 period=attribution[1]),)
             verdict = "FAIL"
 
     if attribution is None:

@@ -1,17 +1,16 @@
-"""Every finding code the validator can give, with its severity and Russian title, collected
-from the modules that emit them (so the documentation is generated and cannot drift)."""
+"""Every finding code the validator can give, with its severity and Russian title: the codes
+declared in :mod:`cos_xl.findings_catalogue` and the rules of the form, by stage (so the
+documentation is generated and cannot drift)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cos_xl.rules.inputs import CODES as INPUT_CODES
+from cos_xl.findings_catalogue import CODES, STAGES
 from cos_xl.spec import Form, load_form
-from cos_xl.submission import INTAKE_CODES
-from cos_xl.validate.integrity import INTEGRITY_CODES
-from cos_xl.validate.run import IDENTITY_CODES
-from cos_xl.validate.safety import SAFETY_CODES
-from cos_xl.validate.values import VALUE_CODES
+
+#: The form's rules are listed after the declared codes of this stage.
+_RULES_STAGE = "значения"
 
 
 @dataclass(frozen=True)
@@ -25,18 +24,13 @@ class CodeInfo:
 def catalogue(form: Form | None = None) -> list[CodeInfo]:
     form = form or load_form()
     out: list[CodeInfo] = []
-    for stage, codes in (("файл", SAFETY_CODES), ("подлинность", IDENTITY_CODES),
-                         ("структура", INTEGRITY_CODES)):
-        out += [CodeInfo(code, severity, title, stage)
-                for code, (severity, title) in codes.items()]
-    out += [CodeInfo(code, "error", title, "значения") for code, title in INPUT_CODES.items()]
-    seen: set[str] = set()
-    for rule in form.rules:
-        if rule.code not in seen:
-            seen.add(rule.code)
-            out.append(CodeInfo(rule.code, rule.severity, rule.title, "значения"))
-    out += [CodeInfo(code, severity, title, "значения")
-            for code, (severity, title) in VALUE_CODES.items()]
-    out += [CodeInfo(code, severity, title, "приём")
-            for code, (severity, title) in INTAKE_CODES.items()]
+    for stage in STAGES:
+        out += [CodeInfo(code, c.severity, c.title, stage)
+                for code, c in CODES.items() if c.stage == stage]
+        if stage == _RULES_STAGE:
+            seen: set[str] = set()
+            for rule in form.rules:
+                if rule.code not in seen:
+                    seen.add(rule.code)
+                    out.append(CodeInfo(rule.code, rule.severity, rule.title, stage))
     return out

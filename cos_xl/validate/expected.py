@@ -23,6 +23,7 @@ from cos_xl.spec import Form, available_forms, load_form
 from cos_xl.template.batch import CODE, DISTRICT, NAME
 from cos_xl.template.builder import build, sha256_text
 from cos_xl.template.context import TemplateContext
+from cos_xl.validate import memo
 
 # The key only signs the manifest, which the structure does not include.
 _ANY_KEY = resolve_key(None, dev_key=True, env={})
@@ -93,7 +94,6 @@ def _inner(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-@lru_cache(maxsize=16)  # four years of quarters (~0.2 MB each)
 def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: str,
               previous: str, contact: str, macros: bool) -> str:
     form = load_form(form_name)
@@ -120,8 +120,17 @@ class _Skeleton:
     expected: Expected
 
 
-@lru_cache(maxsize=16)  # as _skeleton (~0.4 MB each)
+_SKELETON_WEIGHT = 1 << 20  # a period's skeleton, text and records: ~0.6 MB
+
+
 def _parsed(*key) -> _Skeleton:
+    """The skeleton of a period, memoised (:mod:`cos_xl.validate.memo`) by the exact text of
+    what the signed manifest says of the period (its key): four years of quarters fit."""
+    return memo.by_bytes("period-skeleton", json.dumps(key, ensure_ascii=False).encode(),
+                         lambda _key: _parse_skeleton(key), weight=_SKELETON_WEIGHT)
+
+
+def _parse_skeleton(key: tuple) -> _Skeleton:
     text = _skeleton(*key)
     data = json.loads(text)
     marks = (NAME, CODE, DISTRICT)

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import finding, more_like
 from cos_xl.rules.inputs import fmt_number
 from cos_xl.validate import memo
 from cos_xl.validate.annotation import ANNOTATION_SHEET
@@ -21,25 +22,6 @@ from cos_xl.validate.expected import Expected
 from cos_xl.validate.ooxml import PackageXml
 from cos_xl.vba.stomping import compiled_project, stomped_in
 
-INTEGRITY_CODES = {
-    "sheets-changed": ("error", "Листы книги переименованы, удалены или добавлены"),
-    "sheet-unprotected": ("error", "С листа снята защита"),
-    "workbook-unprotected": ("warning", "Снята защита структуры книги"),
-    "label-changed": ("error", "Изменён защищённый текст или значение"),
-    "formula-replaced": ("error", "Формула заменена значением"),
-    "formula-changed": ("error", "Формула изменена"),
-    "formula-in-input": ("error", "В ячейку ввода введена формула"),
-    "input-number-format": ("error", "У ячейки ввода формат, показывающий другое число"),
-    "name-changed": ("error", "Изменено или удалено имя (defined name)"),
-    "validation-removed": ("warning", "Удалена проверка данных ячейки"),
-    "vba-changed": ("error", "Изменён или заменён проект VBA"),
-    "vba-added": ("error", "В книгу без макросов добавлен проект VBA"),
-    "vba-stomped": ("error", "Скомпилированный код модуля VBA (p-code) не совпадает с его текстом"),
-    "annotation-sheet-changed": ("error", "Лист «Замечания» изменён после проверки или добавлен "
-                                          "не проверяющим"),
-    "annotation-sheet-kept": ("info", "Лист «Замечания» предыдущей проверки не учитывается"),
-    "macros-removed": ("info", "Макросы удалены: показатели считаются встроенными формулами"),
-}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
@@ -104,33 +86,19 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
     names = [sheet.name for sheet in package.sheets]
     if annotation_sealed is not None and ANNOTATION_SHEET not in expected.sheets:
         names = [name for name in names if name != ANNOTATION_SHEET]
-        if annotation_sealed:
-            findings.append(Finding(
-                "annotation-sheet-kept", "info",
-                f"Лист «{ANNOTATION_SHEET}» с замечаниями предыдущей проверки не учитывается: "
-                "исправленная копия с замечаниями принимается так же, как исходный файл.",
-                sheet=ANNOTATION_SHEET))
-        else:
-            findings.append(Finding(
-                "annotation-sheet-changed", "error",
-                f"Лист «{ANNOTATION_SHEET}» изменён после проверки (или добавлен в книгу не "
-                f"при проверке): удалите лист «{ANNOTATION_SHEET}» и отправьте файл снова; "
-                "остальные листы при этом не меняйте.", sheet=ANNOTATION_SHEET))
+        findings.append(finding(
+            "annotation-sheet-kept" if annotation_sealed else "annotation-sheet-changed",
+            sheet=ANNOTATION_SHEET))
     if names != expected.sheets:
-        findings.append(Finding(
-            "sheets-changed", "error",
-            f"Листы книги изменены: ожидались {', '.join(expected.sheets)}; "
-            f"в файле {', '.join(names)}. Верните файл в исходном виде (без переименования, "
-            "удаления и добавления листов).", value=names))
+        findings.append(finding("sheets-changed", value=names,
+                                expected=", ".join(expected.sheets), found=", ".join(names)))
     sheets = {sheet.name: sheet for sheet in package.sheets}
     for name in expected.sheets:
         sheet = sheets.get(name)
         if sheet is not None and not sheet.protected:
-            findings.append(Finding("sheet-unprotected", "error",
-                                    f"С листа «{name}» снята защита.", sheet=name))
+            findings.append(finding("sheet-unprotected", sheet=name))
     if package.workbook_protection is None:
-        findings.append(Finding("workbook-unprotected", "warning",
-                                "Снята защита структуры книги (листы можно переименовать)."))
+        findings.append(finding("workbook-unprotected"))
 
     validated = {name: _validated(sheet) for name, sheet in sheets.items()}
     for index in _suspects(expected, sheets):
@@ -144,53 +112,34 @@ def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
         where = {"sheet": sheet_name, "cell": cell_ref}
         if kind == "input":
             if formula:
-                findings.append(Finding(
-                    "formula-in-input", "error",
-                    f"{sheet_name}!{cell_ref}: вместо числа введена формула «={formula}»; "
-                    "введите значение.", value=f"={formula}", **where))
+                findings.append(finding("formula-in-input", value=f"={formula}", **where))
             elif cell is not None and not plain_number_format(cell.number_format):
-                findings.append(Finding(
-                    "input-number-format", "error",
-                    f"{sheet_name}!{cell_ref}: у ячейки ввода изменён формат числа "
-                    f"(«{cell.number_format}»): с ним ячейка может показывать не то число, "
-                    "что в ней записано. Верните формат ячейки «Общий» или числовой.",
-                    value=cell.number_format, **where))
+                findings.append(finding("input-number-format", value=cell.number_format,
+                                        **where))
             continue
         if kind == "f":
             if not formula:
-                findings.append(Finding(
-                    "formula-replaced", "error",
-                    f"{sheet_name}!{cell_ref}: формула заменена значением "
-                    f"«{_shown(value)}».", value=value, **where))
+                findings.append(finding("formula-replaced", value=value, shown=_shown(value),
+                                        **where))
             elif formula != content and normalise_formula(formula) != normalise_formula(content):
-                findings.append(Finding(
-                    "formula-changed", "error",
-                    f"{sheet_name}!{cell_ref}: формула изменена: «={formula}».",
-                    value=f"={formula}", **where))
+                findings.append(finding("formula-changed", value=f"={formula}", **where))
             continue
         if kind == "v":
             if cell_ref not in validated[sheet_name]:
-                findings.append(Finding("validation-removed", "warning",
-                                        f"{sheet_name}!{cell_ref}: удалена проверка данных.",
-                                        **where))
+                findings.append(finding("validation-removed", **where))
             continue
         if formula or not _same_value(kind, content, value):
             shown = f"={formula}" if formula else ("пусто" if _blank(value) else _shown(value))
             wanted = content.split(":", 1)[1] if kind == "m" else content
-            findings.append(Finding(
-                "label-changed", "error",
-                f"{sheet_name}!{cell_ref}: защищённое содержимое изменено: «{shown}» вместо "
-                f"«{wanted or 'пусто'}» (вставка или удаление строк тоже сдвигает ячейки).",
-                value=value, **where))
+            findings.append(finding("label-changed", value=value, found=shown,
+                                    wanted=wanted or "пусто", **where))
 
     file_names = {name: normalise_ref(ref) for name, ref in package.defined_names.items()}
     for name, ref in expected.names.items():
         if file_names.get(name) != normalise_ref(ref):
-            findings.append(Finding(
-                "name-changed", "error",
-                f"Имя {name} должно указывать на {ref.lstrip('=')}, в файле — "
-                f"{package.defined_names.get(name, 'нет')}.", name=name,
-                value=package.defined_names.get(name)))
+            findings.append(finding(
+                "name-changed", name=name, value=package.defined_names.get(name),
+                wanted=ref.lstrip("="), found=package.defined_names.get(name, "нет")))
 
     findings += _vba_findings(package, expected, manifest, vba_digests)
     findings += _stomping_findings(package, manifest, vba_digests)
@@ -260,20 +209,15 @@ def _vba_findings(package: PackageXml, expected: Expected, manifest: dict,
                   vba_digests: dict[str, str] | None) -> list[Finding]:
     if not manifest.get("macros"):
         if package.vba_project:
-            return [Finding("vba-added", "error",
-                            "В книгу без макросов добавлен проект VBA: верните исходный файл.")]
+            return [finding("vba-added")]
         return []
     if vba_digests is None:
         return []  # the project is byte for byte the one issued
     if not package.vba_project:  # saved as .xlsx, or macros dropped: not a figure changes
-        return [Finding("macros-removed", "info",
-                        "Макросы удалены (файл сохранён без проекта VBA, например как .xlsx): "
-                        "показатели считаются встроенными формулами, это допустимо.")]
+        return [finding("macros-removed")]
     missing = {name for name, digest in expected.vba.items() if vba_digests.get(name) != digest}
     if missing:
-        return [Finding("vba-changed", "error",
-                        "Проект VBA книги изменён или удалён (модули: "
-                        f"{', '.join(sorted(missing)) or 'все'}): верните исходный файл.")]
+        return [finding("vba-changed", modules=", ".join(sorted(missing)) or "все")]
     return []
 
 
@@ -289,12 +233,9 @@ def _stomping_findings(package: PackageXml, manifest: dict,
     # remembered by the compiled parts too (the key holds all of them), as every save writes
     # the PROJECT stream anew
     stomped = memo.by_bytes("vba-stomped", compiled.key(), lambda _: stomped_in(compiled))
-    return [Finding("vba-stomped", "error",
-                    f"Модуль VBA {module.name}: скомпилированный код (p-code) не совпадает с "
-                    f"текстом модуля — в нём есть {', '.join(module.unmatched[:5])}"
-                    f"{' и др.' if len(module.unmatched) > 5 else ''}, чего в тексте нет "
-                    "(подмена кода, VBA stomping): верните исходный файл.",
-                    value=module.name) for module in stomped]
+    return [finding("vba-stomped", "many" if len(module.unmatched) > 5 else None,
+                    value=module.name, names=", ".join(module.unmatched[:5]))
+            for module in stomped]
 
 
 # A row inserted at the top shifts hundreds of cells; the first few say enough.
@@ -303,12 +244,10 @@ _MAX_PER_CODE = 20
 
 def _limit_per_code(findings: list[Finding]) -> list[Finding]:
     out, counts = [], {}
-    for finding in findings:
-        counts[finding.code] = counts.get(finding.code, 0) + 1
-        if counts[finding.code] <= _MAX_PER_CODE:
-            out.append(finding)
-        elif counts[finding.code] == _MAX_PER_CODE + 1:
-            out.append(Finding(finding.code, finding.severity,
-                               "… и другие такие же расхождения (показаны первые "
-                               f"{_MAX_PER_CODE})."))
+    for found in findings:
+        counts[found.code] = counts.get(found.code, 0) + 1
+        if counts[found.code] <= _MAX_PER_CODE:
+            out.append(found)
+        elif counts[found.code] == _MAX_PER_CODE + 1:
+            out.append(more_like(found, _MAX_PER_CODE))
     return out

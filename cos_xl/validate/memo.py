@@ -2,7 +2,8 @@
 
 The returns of a round are one template saved by one or two office programs: most of their parts
 (styles, the workbook part, relationships, the instructions sheet, often the check sheet, the VBA
-modules) recur byte for byte. What the reader computes from such a part depends on those bytes
+modules) recur byte for byte, and so does what their signed manifests say of the period (the
+structure a period's templates were issued with is rebuilt from it). What the reader computes from such a part depends on those bytes
 alone, so it is computed once and looked up by the bytes' SHA-256 (and the kind of result).
 Nothing else is remembered: no file names, no object identities, no partial matches. A verdict is
 the same whether a result was computed or looked up — tests validate a corpus in random orders,
@@ -29,9 +30,11 @@ _results: OrderedDict[tuple[str, bytes], tuple[object, int]] = OrderedDict()
 _size = 0
 
 
-def by_bytes(kind: str, data: bytes, compute: Callable[[bytes], T], *extra: bytes) -> T:
+def by_bytes(kind: str, data: bytes, compute: Callable[[bytes], T], *extra: bytes,
+             weight: int | None = None) -> T:
     """``compute(data)``, remembered under ``kind`` and the SHA-256 of ``data`` (and of
-    ``extra`` bytes the result also depends on)."""
+    ``extra`` bytes the result also depends on). ``weight``: what the result costs to keep, in
+    bytes, when it is much larger than its input (default: the input's size)."""
     global _size
     digest = hashlib.sha256(data)
     for more in extra:
@@ -43,7 +46,8 @@ def by_bytes(kind: str, data: bytes, compute: Callable[[bytes], T], *extra: byte
         _results.move_to_end(key)
         return found[0]  # type: ignore[return-value]
     result = compute(data)
-    weight = len(data) + sum(map(len, extra))
+    if weight is None:
+        weight = len(data) + sum(map(len, extra))
     if weight <= MAX_BYTES // 8:
         _results[key] = (result, weight)
         _size += weight

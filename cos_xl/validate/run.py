@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import finding
 from cos_xl.periods import Period
 from cos_xl.signing import SigningKey, verify
 from cos_xl.spec import Form
@@ -28,16 +29,6 @@ from cos_xl.validate.values import value_findings
 from cos_xl.vba.wrappers import normalised_source
 
 Verdict = Literal["PASS", "PASS_WITH_WARNINGS", "FAIL"]
-
-IDENTITY_CODES = {
-    "workbook-unreadable": ("error", "Книгу не удалось прочитать"),
-    "manifest-missing": ("error", "Нет манифеста шаблона: файл не из этой рассылки"),
-    "manifest-signature-invalid": ("error", "Подпись манифеста неверна: шаблон подделан или "
-                                            "подписан другим ключом"),
-    "manifest-dev-key": ("warning", "Шаблон подписан ключом разработчика"),
-    "template-unknown": ("error", "Шаблон неизвестной формы или версии"),
-}
-
 
 @dataclass
 class FileResult:
@@ -108,28 +99,22 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
         package = read_package(Path(path), parts=safety.parts)
         returned = returned_from_package(Path(path), package)
     except (ReadError, ValueError) as exc:
-        return done(findings + [Finding("workbook-unreadable", "error", str(exc))])
+        return done(findings + [finding("workbook-unreadable", detail=exc)])
     manifest = returned.manifest
     if manifest is None or returned.signature is None:
-        return done(findings + [Finding(
-            "manifest-missing", "error",
-            "В книге нет манифеста шаблона (скрытый лист _manifest): это не файл из рассылки "
-            "или он пересоздан. Заполните полученный шаблон.")])
+        return done(findings + [finding("manifest-missing")])
     result.region_code = manifest.get("region_code")
     result.period = manifest.get("period")
     result.form_version = manifest.get("form_version")
     if not verify(returned.manifest_text or "", returned.signature, key):
-        return done(findings + [Finding(
-            "manifest-signature-invalid", "error",
-            "Подпись манифеста не совпадает: манифест изменён или шаблон подписан другим ключом.")])
+        return done(findings + [finding("manifest-signature-invalid")])
     if manifest.get("dev_key") and not allow_dev_key:
-        findings.append(Finding("manifest-dev-key", "warning",
-                                "Шаблон подписан ключом разработчика: не для настоящего отчёта."))
+        findings.append(finding("manifest-dev-key"))
     try:
         form: Form = form_for(manifest)
         expected = expected_structure(manifest)
     except UnknownTemplate as exc:
-        return done(findings + [Finding("template-unknown", "error", str(exc))])
+        return done(findings + [finding("template-unknown", detail=exc)])
     findings += integrity_findings(package, expected, manifest,
                                    _vba_digests(package.vba_project, sorted(expected.vba)),
                                    _annotation_sealed(package, returned.manifest_text or "", key))

@@ -8,16 +8,11 @@ import math
 
 from cos_xl import core
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import finding, rule_finding
 from cos_xl.periods import Period
 from cos_xl.rules.inputs import fmt_number
 from cos_xl.spec import Form
 from cos_xl.validate.reader import Returned
-
-#: Codes this module adds to those of the form's rules and of the input checks.
-VALUE_CODES = {
-    "indicator-cache-stale": ("warning", "Значение показателя в файле не совпадает с расчётом"),
-    "indicators-not-calculated": ("info", "Книга сохранена без рассчитанных значений формул"),
-}
 
 
 def _plain(value: object) -> object:
@@ -54,10 +49,10 @@ def value_findings(form: Form, returned: Returned,
     """Findings for the values; ``previous`` overrides the values prefilled in the template."""
     inputs = {name: _plain(value) for name, value in returned.values.items()}
     findings: list[Finding] = []
-    for input_id, (code, message) in core.check_inputs(form, inputs).items():
+    for input_id, problem in core.input_problems(form, inputs).items():
         sheet, cell = _where(returned, input_id)
-        findings.append(Finding(code, "error", message, name=input_id, sheet=sheet, cell=cell,
-                                value=returned.values.get(input_id)))
+        findings.append(finding(problem.code, name=input_id, sheet=sheet, cell=cell,
+                                value=returned.values.get(input_id), **problem.values))
     prev_values, same_year = previous if previous is not None else previous_of(returned)
     ns = core.namespace(form, inputs, prev_values, same_year)
     for result in core.evaluate_rules(form, ns):
@@ -66,12 +61,8 @@ def value_findings(form: Form, returned: Returned,
             continue
         rule = result.rule
         sheet, cell = _where(returned, rule.target)
-        severity, message = rule.severity, result.message
-        explanation = returned.explanations.get(rule.id)
-        if rule.severity == "warning" and explanation:
-            severity, message = "info", f"{message} Пояснение региона: «{explanation}»."
-        findings.append(Finding(rule.code, severity, message, name=rule.target, sheet=sheet,
-                                cell=cell, value=ns.get(rule.target), rule_id=rule.id))
+        findings.append(rule_finding(rule, result.message, returned.explanations.get(rule.id),
+                                     sheet=sheet, cell=cell, value=ns.get(rule.target)))
     findings += _stale_cache(form, returned, ns)
     return findings
 
@@ -97,26 +88,20 @@ def _stale_cache(form: Form, returned: Returned, ns: dict) -> list[Finding]:
             and math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9))
         if not same:
             sheet, cell = _where(returned, ind.spec.name)
-            shown = "пусто" if got is None else _number(got)
-            out.append(Finding(
-                "indicator-cache-stale", "warning",
-                f"{form.label(ind.spec.name)}: в файле {shown}, по данным файла должно быть "
-                f"{'пусто' if expected is None else _number(expected)}: книга не пересчитана "
-                "или значение изменено; пересчитайте книгу (Ctrl+Alt+F9) и сохраните.",
-                name=ind.spec.name, sheet=sheet, cell=cell, value=got))
+            out.append(finding(
+                "indicator-cache-stale", name=ind.spec.name, sheet=sheet, cell=cell, value=got,
+                label=form.label(ind.spec.name), found=_number(got), wanted=_number(expected)))
     if uncalculated:
-        out.insert(0, Finding(
-            "indicators-not-calculated", "info",
-            f"В файле не сохранены рассчитанные значения показателей ({', '.join(uncalculated)}): "
-            "так сохраняют книгу программы, которые не пересчитывают формулы (например, "
-            "openpyxl). Показатели рассчитаны при проверке по введённым данным; чтобы видеть "
-            "их в файле, откройте его в Excel или LibreOffice и сохраните.",
-            value=uncalculated))
+        out.insert(0, finding("indicators-not-calculated", value=uncalculated,
+                              codes=", ".join(uncalculated)))
     return out
 
 
 def _number(value: object) -> str:
-    """A number as a Russian reader writes it, to six decimals at most: ``99,282297``."""
+    """A number as a Russian reader writes it, to six decimals at most: ``99,282297``;
+    «пусто» for no value."""
+    if value is None:
+        return "пусто"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return fmt_number(round(float(value), 6))
     return str(value)

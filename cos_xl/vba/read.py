@@ -10,7 +10,6 @@ import os
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["ModuleRecord", "ProjectDir", "decompressed", "read_dir",
@@ -138,12 +137,17 @@ def read_dir(dir_data: bytes) -> ProjectDir:
     return ProjectDir(sys_kind, code_page, tuple(modules))
 
 
-@lru_cache(maxsize=64)
 def decompressed(compressed: bytes) -> bytes:
-    """MS-OVBA decompression (olevba's, pure Python: ~4 ms for xlwings' module), remembered by
-    the compressed bytes: an office program that saves a return rewrites the project's
-    ``PROJECT`` stream, but leaves the module streams as they were, so the returns of a round
-    decompress the same few streams."""
+    """MS-OVBA decompression (olevba's, pure Python: ~4 ms for xlwings' module), memoised by
+    the compressed bytes (:mod:`cos_xl.validate.memo`): an office program that saves a return
+    rewrites the project's ``PROJECT`` stream, but leaves the module streams as they were, so
+    the returns of a round decompress the same few streams."""
+    from cos_xl.validate import memo
+
+    return memo.by_bytes("vba-decompressed", compressed, _decompress)
+
+
+def _decompress(compressed: bytes) -> bytes:
     from oletools.olevba import decompress_stream
 
     return bytes(decompress_stream(bytearray(compressed)))

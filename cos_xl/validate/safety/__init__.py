@@ -13,8 +13,8 @@ content, never by its extension) and whether it is safe to open. One module per 
 * :mod:`~cos_xl.validate.safety.sniff` — anything else, by content (HTML, CSV, PDF...), and
   whether the name's extension says the same;
 * :mod:`~cos_xl.validate.safety.triage` — :func:`not_a_workbook`, what intake takes at all;
-* :mod:`~cos_xl.validate.safety.common` — the limits (and why the defaults), the report, the
-  codes, the wording shared by the messages.
+* :mod:`~cos_xl.validate.safety.common` — the limits (and why the defaults), the report, how
+  sizes and names from the file appear in messages.
 
 ``kind`` is what the content is: for a file over the size limit only its first 8 KiB are looked
 at (so a ZIP or OLE file over the limit is "unknown"); "zip-other" is a ZIP archive that is not,
@@ -26,7 +26,8 @@ references inside XML (no parser here resolves them); whether a well-formed part
 SpreadsheetML part.
 
 Nothing here writes to disk, and no exception escapes :func:`inspect_file` for any content: a bad
-file is a finding. Codes and Russian titles are listed in :data:`SAFETY_CODES`.
+file is a finding. Its codes, severities and messages are declared in
+:mod:`cos_xl.findings_catalogue` (stage «файл»); :data:`SAFETY_CODES` lists them.
 """
 
 from cos_xl.validate.safety.archive import _inflate as _inflate  # tests drive it directly

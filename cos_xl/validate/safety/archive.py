@@ -29,18 +29,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from cos_xl.findings import Finding
-from cos_xl.validate.safety.common import (
-    REJECTED,
-    RESEND,
-    SAVE_AS,
-    Broken,
-    Kind,
-    MiB,
-    SafetyLimits,
-    finding,
-    printable,
-    size_text,
-)
+from cos_xl.findings_catalogue import finding
+from cos_xl.validate.safety.common import Broken, Kind, MiB, SafetyLimits, printable, size_text
 from cos_xl.validate.safety.sniff import OLE_MAGIC
 
 _EOCD = b"PK\x05\x06"
@@ -168,59 +158,45 @@ class ZipCheck:
         self.parts: dict[str, bytes] | None = {}  # every part unpacked, while all unpack
         self.starts: dict[int, int] = {}  # id(ZipInfo) -> offset of its data (ZipInfo has slots)
 
-    def add(self, code: str, message: str, value: object = None) -> None:
-        self.findings.append(finding(code, message, value))
-
-    def corrupt(self, detail: str, value: object = None) -> None:
-        self.add("zip-corrupt", f"Архив книги повреждён: {detail}. Возможно, файл обрезан при "
-                 f"передаче. " + RESEND, value)
+    def add(self, code: str, variant: str | None = None, /, **values: object) -> None:
+        self.findings.append(finding(code, variant, **values))
 
     # -- the central directory --------------------------------------------------------------
 
     def run(self) -> Kind:
         record = _end_record(self.f, self.size)
         if record is None:
-            self.corrupt("не найдено оглавление архива (центральный каталог) в конце файла")
+            self.add("zip-corrupt", "no_directory")
             return "zip-other"
         limits = self.limits
         cd_cap = limits.max_entries * limits.central_directory_per_entry
         if record.entries > limits.max_entries or record.cd_size > cd_cap:
-            self.add("zip-too-many-entries",
-                     f"{REJECTED}В архиве книги {record.entries} частей, оглавление "
-                     f"{size_text(record.cd_size)}; допускается не более {limits.max_entries} "
-                     f"частей "
-                     f"и {size_text(cd_cap)} оглавления (в шаблоне 16–17 частей). " + RESEND,
-                     record.entries)
+            self.add("zip-too-many-entries", "directory", value=record.entries,
+                     entries=record.entries, directory=size_text(record.cd_size),
+                     limit=limits.max_entries, directory_limit=size_text(cd_cap))
             return "zip-other"
         if record.cd_offset + record.cd_size != record.cd_end:
-            self.corrupt(f"оглавление архива указывает на смещение {record.cd_offset}, а "
-                         f"находится в другом месте (перед архивом есть посторонние данные?)")
+            self.add("zip-corrupt", "directory_moved", offset=record.cd_offset)
         elif record.end < self.size:
-            self.add("zip-hidden-data",
-                     f"После конца архива книги в файле есть ещё {self.size - record.end} байт "
-                     f"посторонних данных. " + RESEND, self.size - record.end)
+            self.add("zip-hidden-data", "after_end", value=self.size - record.end)
         try:
             archive = zipfile.ZipFile(self.f)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                 NotImplementedError, struct.error, OverflowError, IndexError) as exc:
-            self.corrupt(f"оглавление архива не читается ({exc})")
+            self.add("zip-corrupt", "directory_unreadable", detail=exc)
             return "zip-other"
         infos = archive.infolist()
         if len(infos) > limits.max_entries:
-            self.add("zip-too-many-entries",
-                     f"{REJECTED}В архиве книги {len(infos)} частей, допускается не более "
-                     f"{limits.max_entries} (в шаблоне 16–17 частей). " + RESEND, len(infos))
+            self.add("zip-too-many-entries", value=len(infos), entries=len(infos),
+                     limit=limits.max_entries)
             return "zip-other"
         names = [info.orig_filename for info in infos]
         skip = self.check_entries(infos)
         self.check_layout(infos, skip, archive.start_dir)
         total = sum(info.file_size for info in infos)
         if total > limits.max_total_uncompressed:
-            self.add("zip-uncompressed-too-large",
-                     f"{REJECTED}После распаковки книга заняла бы {size_text(total)}, "
-                     f"допускается не более {size_text(limits.max_total_uncompressed)} "
-                     f"(заполненный шаблон занимает "
-                     f"около 200 КБ). " + RESEND, total)
+            self.add("zip-uncompressed-too-large", value=total, size=size_text(total),
+                     limit=size_text(limits.max_total_uncompressed))
         else:
             for info in infos:
                 if id(info) not in skip:
@@ -240,47 +216,30 @@ class ZipCheck:
             name = info.orig_filename
             label = printable(name)
             if _bad_name(name):
-                self.add("zip-path-traversal",
-                         f"{REJECTED}Часть архива «{label}» имеет абсолютный путь, выходит за "
-                         f"пределы папки («..») или содержит нулевой символ: так устроены атаки "
-                         f"при распаковке. " + RESEND, name)
+                self.add("zip-path-traversal", value=name, part=label)
                 skip.add(id(info))
             key = name.replace("\\", "/").casefold()
             if key in seen:
-                self.add("zip-duplicate-entry",
-                         f"{REJECTED}Часть «{label}» встречается в архиве книги больше одного "
-                         f"раза (имена частей не различаются по регистру): разные программы "
-                         f"прочли бы разное содержимое. " + RESEND, name)
+                self.add("zip-duplicate-entry", value=name, part=label)
             seen[key] = name
             if info.flag_bits & 0x41:
-                self.add("zip-encrypted-entry",
-                         f"Часть архива «{label}» зашифрована (флаг шифрования ZIP), проверить её "
-                         f"невозможно. Книга Excel не шифрует части архива; если файл "
-                         f"упаковывали архиватором с паролем — отправьте сам файл книги. "
-                         + RESEND, name)
+                self.add("zip-encrypted-entry", value=name, part=label)
                 skip.add(id(info))
             elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                self.add("zip-unsupported-compression",
-                         f"Часть архива «{label}» сжата методом {info.compress_type}, который не "
-                         f"используют программы Office (допустимы 0 — без сжатия и 8 — "
-                         f"deflate). " + RESEND, name)
+                self.add("zip-unsupported-compression", value=name, part=label,
+                         method=info.compress_type)
                 skip.add(id(info))
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.ratio_min_size and ratio > limits.max_ratio:
-                self.add("zip-bomb",
-                         f"{REJECTED}Часть «{label}» сжата в {ratio:.0f} раз "
-                         f"({size_text(info.compress_size)} → {size_text(info.file_size)}); "
-                         f"допускается "
-                         f"не более {limits.max_ratio:g}:1 для частей больше "
-                         f"{size_text(limits.ratio_min_size)} (в шаблоне не более 9:1). "
-                         + RESEND, name)
+                self.add("zip-bomb", value=name, part=label, ratio=ratio,
+                         packed=size_text(info.compress_size),
+                         unpacked=size_text(info.file_size), max_ratio=limits.max_ratio,
+                         min_size=size_text(limits.ratio_min_size))
                 skip.add(id(info))
             if self.is_xml_name(name) and info.file_size > limits.max_xml_part_size:
-                self.add("xml-too-large",
-                         f"{REJECTED}XML-часть «{label}» занимает "
-                         f"{size_text(info.file_size)} после "
-                         f"распаковки, допускается не более {size_text(limits.max_xml_part_size)} "
-                         f"(самая большая часть шаблона — около 65 КБ). " + RESEND, name)
+                self.add("xml-too-large", value=name, part=label,
+                         size=size_text(info.file_size),
+                         limit=size_text(limits.max_xml_part_size))
                 skip.add(id(info))
             lower = name.lower()
             if lower.endswith(_ARCHIVE_EXTS):
@@ -299,7 +258,8 @@ class ZipCheck:
             try:
                 start, end = self.data_span(info)
             except Broken as exc:
-                self.corrupt(f"часть «{printable(info.orig_filename)}»: {exc}", info.orig_filename)
+                self.add("zip-corrupt", "local_header", value=info.orig_filename,
+                         part=printable(info.orig_filename), detail=exc)
                 skip.add(id(info))
                 broken = True
                 continue
@@ -311,11 +271,8 @@ class ZipCheck:
         descriptor = False  # the previous entry may be followed by a data descriptor
         for start, end, info in spans:
             if start < position or end > cd_start:
-                self.add("zip-overlapping-entries",
-                         f"{REJECTED}Данные части «{printable(info.orig_filename)}» "
-                         f"перекрываются с "
-                         f"другой частью архива или его оглавлением (приём ZIP-бомб и подмены "
-                         f"содержимого). " + RESEND, info.orig_filename)
+                self.add("zip-overlapping-entries", value=info.orig_filename,
+                         part=printable(info.orig_filename))
                 skip.add(id(info))
                 continue
             hidden += _unexplained(start - position, descriptor)
@@ -324,9 +281,7 @@ class ZipCheck:
         if spans:
             hidden += _unexplained(cd_start - position, descriptor)
         if hidden and not broken:  # a broken entry's bytes are not "hidden": it is reported
-            self.add("zip-hidden-data",
-                     f"Между частями архива книги есть {hidden} байт посторонних данных, не "
-                     f"принадлежащих ни одной части. " + RESEND, hidden)
+            self.add("zip-hidden-data", value=hidden)
 
     def data_span(self, info: zipfile.ZipInfo) -> tuple[int, int]:
         """(start, end) of the entry's compressed data, from its local header."""
@@ -381,10 +336,8 @@ class ZipCheck:
                 if pieces is not None:
                     pieces.append(piece)
                 if produced > declared:
-                    self.add("zip-size-mismatch",
-                             f"{REJECTED}Часть «{label}» распаковывается в больший объём, чем "
-                             f"заявлено в архиве ({size_text(declared)}): заголовок архива "
-                             f"подделан (приём ZIP-бомб). " + RESEND, name)
+                    self.add("zip-size-mismatch", "larger", value=name, part=label,
+                             declared=size_text(declared))
                     return
                 crc = zlib.crc32(piece, crc)
                 if first:
@@ -401,25 +354,19 @@ class ZipCheck:
                 if collect and len(collected) < MiB:
                     collected += piece[:MiB - len(collected)]
         except (Broken, zlib.error) as exc:
-            self.corrupt(f"часть «{label}» не распаковывается ({exc})", name)
+            self.add("zip-corrupt", value=name, part=label, detail=exc)
             return
         if collect:
             self.collected[name] = bytes(collected)
         if pieces is not None and self.parts is not None:
             self.parts[name] = b"".join(pieces)
         if doctype:
-            self.add("xml-doctype",
-                     f"{REJECTED}XML-часть «{label}» содержит объявление <!DOCTYPE> или "
-                     f"<!ENTITY>: так устроены атаки через сущности XML (внешние сущности XXE, "
-                     f"«billion laughs»). Книги Excel таких объявлений не содержат. " + RESEND,
-                     name)
+            self.add("xml-doctype", value=name, part=label)
         if produced < declared:
-            self.add("zip-size-mismatch",
-                     f"Часть «{label}» распаковывается в {size_text(produced)}, "
-                     f"а в архиве заявлено "
-                     f"{size_text(declared)}: архив повреждён или подделан. " + RESEND, name)
+            self.add("zip-size-mismatch", value=name, part=label, size=size_text(produced),
+                     declared=size_text(declared))
         elif crc != info.CRC:
-            self.corrupt(f"контрольная сумма части «{label}» не совпадает", name)
+            self.add("zip-corrupt", "crc", value=name, part=label)
 
     def check_head(self, name: str, head: bytes, xml: bool) -> bool:
         """Checks of an entry's first bytes; returns whether to scan it as XML."""
@@ -451,30 +398,17 @@ class ZipCheck:
         if wide_bom or utf16_like or ebcdic or (encoding is not None
                                                 and encoding not in _UTF8_NAMES):
             shown = encoding.decode("ascii", "replace") if encoding else "UTF-16/UTF-32/EBCDIC"
-            self.add("xml-not-utf8",
-                     f"{REJECTED}XML-часть «{label}» записана в кодировке {shown}; книги Excel "
-                     f"всегда записываются в UTF-8, а другая кодировка позволяет скрыть "
-                     f"опасные объявления от проверки. " + RESEND, name)
+            self.add("xml-not-utf8", value=name, part=label, encoding=shown)
         return True
 
     def nested(self, name: str) -> None:
-        label = printable(name)
-        self.add("zip-nested-archive",
-                 f"{REJECTED}Внутри книги находится вложенный архив или документ «{label}». "
-                 f"В шаблон нельзя вставлять файлы и объекты. " + RESEND, name)
+        self.add("zip-nested-archive", value=name, part=printable(name))
 
     def executable(self, name: str) -> None:
-        label = printable(name)
-        self.add("zip-executable",
-                 f"{REJECTED}Внутри книги находится исполняемый файл или сценарий «{label}». "
-                 + RESEND, name)
+        self.add("zip-executable", value=name, part=printable(name))
 
     def embedded(self, name: str) -> None:
-        label = printable(name)
-        self.add("ooxml-embedded-object",
-                 f"В книгу внедрён объект «{label}» (OLE, ActiveX или вложенный файл); при "
-                 f"проверке он не открывается и не учитывается. Удалите внедрённые объекты из "
-                 f"шаблона и отправьте файл снова.", name)
+        self.add("ooxml-embedded-object", value=name, part=printable(name))
 
     # -- what the archive is ----------------------------------------------------------------
 
@@ -487,21 +421,15 @@ class ZipCheck:
                 # an attack on a reader that never parses an .ods, and not what to tell a
                 # region that merely saved in the wrong format.
                 self.findings[:] = [f for f in self.findings if f.code != "xml-doctype"]
-                self.add("file-ods",
-                         "Файл сохранён как таблица OpenDocument (.ods, формат LibreOffice Calc, "
-                         "Р7-Офис, МойОфис), а не книга Excel; в этом формате теряются защита, "
-                         "проверки и подпись шаблона. " + SAVE_AS, "ods")
+                self.add("file-ods", value="ods")
                 return "ods"
             what = printable(mimetype.decode("ascii", "replace"))
-            self.add("ooxml-parts-missing",
-                     f"Файл — документ OpenDocument ({what}), а не книга Excel. " + RESEND, "odf")
+            self.add("ooxml-parts-missing", "opendocument", value="odf", what=what)
             return "zip-other"
         if "[Content_Types].xml" in present and "xl/workbook.xml" in present:
             missing = [part for part in _REQUIRED if part not in present]
             if missing:
-                self.add("ooxml-parts-missing",
-                         f"В книге нет обязательных частей: {', '.join(missing)}; Excel не "
-                         f"откроет такой файл. " + RESEND, missing)
+                self.add("ooxml-parts-missing", value=missing, missing=", ".join(missing))
             content_types = self.collected.get("[Content_Types].xml", b"")
             macro = _MACRO_CT in content_types or _VBA_PROJECT in present
             return "xlsm" if macro else "xlsx"
@@ -512,8 +440,7 @@ class ZipCheck:
             what = "презентация PowerPoint (.pptx)"
         else:
             what = f"ZIP-архив из {len(present)} файлов"
-        self.add("ooxml-parts-missing",
-                 f"Файл — {what}, а не книга Excel: нет обязательных частей "
-                 f"{', '.join(missing)}. " + RESEND, missing)
+        self.add("ooxml-parts-missing", "other_package", value=missing, what=what,
+                 missing=", ".join(missing))
         return "zip-other"
 

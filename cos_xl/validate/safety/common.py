@@ -1,5 +1,5 @@
-"""What every check of the safety layer shares: the limits, the report, the finding codes and
-the wording of the messages.
+"""What every check of the safety layer shares: the limits, the report, its finding codes and
+how a size or a name from the file appears in a message.
 
 Limits (:class:`SafetyLimits`) and why the defaults. Measured on the generated templates: 60 KB
 (``.xlsm``, 17 parts) and 31 KB (``.xlsx``, 16 parts), 227 KB and 189 KB unpacked, the largest
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import codes_of
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -28,37 +29,9 @@ MiB = 1024 * KiB
 Kind = Literal["xlsx", "xlsm", "encrypted", "xls", "ods", "csv", "html", "empty", "unknown",
                "zip-other"]
 
-#: code -> (severity, Russian title). Stable: the documentation lists them.
-SAFETY_CODES: dict[str, tuple[str, str]] = {
-    "file-unreadable": ("error", "Файл не удалось прочитать"),
-    "file-empty": ("error", "Файл пустой"),
-    "file-too-large": ("error", "Файл слишком большой"),
-    "file-not-zip": ("error", "Файл не является книгой Excel"),
-    "file-encrypted": ("error", "Книга защищена паролем на открытие"),
-    "file-legacy-xls": ("error", "Книга в старом формате Excel 97–2003 (.xls)"),
-    "file-ods": ("error", "Таблица OpenDocument (.ods) вместо книги Excel"),
-    "file-csv": ("error", "Текстовый файл (CSV) вместо книги Excel"),
-    "file-html": ("error", "Веб-страница (HTML) вместо книги Excel"),
-    "file-extension-mismatch": ("warning", "Расширение имени файла не соответствует содержимому"),
-    "zip-corrupt": ("error", "Архив книги повреждён или обрезан"),
-    "zip-too-many-entries": ("error", "Слишком много частей в архиве книги"),
-    "zip-uncompressed-too-large": ("error", "Слишком большой объём книги после распаковки"),
-    "zip-bomb": ("error", "Подозрение на ZIP-бомбу: чрезмерная степень сжатия"),
-    "zip-size-mismatch": ("error", "Размер части архива не совпадает с заявленным"),
-    "zip-overlapping-entries": ("error", "Части архива перекрываются"),
-    "zip-hidden-data": ("warning", "Посторонние данные в архиве книги"),
-    "zip-path-traversal": ("error", "Недопустимый путь части архива (выход за пределы папки)"),
-    "zip-duplicate-entry": ("error", "Повторяющееся имя части архива"),
-    "zip-encrypted-entry": ("error", "Зашифрованная часть архива"),
-    "zip-unsupported-compression": ("error", "Неподдерживаемый метод сжатия части архива"),
-    "zip-nested-archive": ("error", "Вложенный архив внутри книги"),
-    "zip-executable": ("error", "Исполняемый файл или сценарий внутри книги"),
-    "ooxml-embedded-object": ("warning", "Внедрённый объект OLE в книге"),
-    "ooxml-parts-missing": ("error", "Нет обязательных частей книги Excel"),
-    "xml-doctype": ("error", "Объявление DOCTYPE/ENTITY в XML (XXE, «billion laughs»)"),
-    "xml-not-utf8": ("error", "XML-часть книги не в кодировке UTF-8"),
-    "xml-too-large": ("error", "Слишком большая XML-часть книги"),
-}
+#: code -> (severity, Russian title) of the codes this layer gives (declared, with their
+#: messages, in :mod:`cos_xl.findings_catalogue`).
+SAFETY_CODES: dict[str, tuple[str, str]] = codes_of("файл")
 
 
 @dataclass(frozen=True)
@@ -99,18 +72,7 @@ class SafetyReport:
 
 
 # ---------------------------------------------------------------------------------------------
-# messages
-
-RESEND = ("Откройте полученный шаблон в Microsoft Excel (или другом табличном редакторе), "
-           "заполните его и сохраните в том же формате, в котором он был разослан "
-           "(.xlsm или .xlsx), затем отправьте файл снова.")
-REJECTED = "Файл не обрабатывается из соображений безопасности. "
-# For a file saved in another format: how to save it as the workbook it should be.
-SAVE_AS = ("Откройте полученный шаблон (или этот файл) и сохраните его как «Книга Excel "
-            "(.xlsx/.xlsm)»: в Excel — «Файл → Сохранить как», тип «Книга Excel с поддержкой "
-            "макросов (*.xlsm)» или «Книга Excel (*.xlsx)»; в LibreOffice — «Файл → Сохранить "
-            "как», тип «Excel 2007–365»; затем отправьте файл снова.")
-
+# values as messages show them
 
 def size_text(n: int) -> str:
     if n >= MiB:
@@ -125,11 +87,6 @@ def printable(name: str, limit: int = 120) -> str:
     """A name from the file as it may appear in a message: control characters escaped, cut."""
     text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name[:limit])
     return text + ("…" if len(name) > limit else "")
-
-
-def finding(code: str, message: str, value: object = None) -> Finding:
-    return Finding(code, SAFETY_CODES[code][0], message, value=value)  # type: ignore[arg-type]
-
 
 
 class Broken(Exception):

@@ -13,17 +13,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cos_xl.findings import Finding
+from cos_xl.findings_catalogue import finding
 from cos_xl.validate.safety.archive import ZipCheck
-from cos_xl.validate.safety.common import (
-    REJECTED,
-    RESEND,
-    Kind,
-    SafetyLimits,
-    SafetyReport,
-    finding,
-    printable,
-    size_text,
-)
+from cos_xl.validate.safety.common import Kind, SafetyLimits, SafetyReport, printable, size_text
 from cos_xl.validate.safety.ole import inspect_ole
 from cos_xl.validate.safety.sniff import (
     HEAD,
@@ -35,10 +27,12 @@ from cos_xl.validate.safety.sniff import (
 )
 
 
-def _unreadable(path: Path, detail: str) -> SafetyReport:
+def _unreadable(path: Path, detail: str | None = None) -> SafetyReport:
+    """The report on a file that cannot be read: ``detail`` is the system's reason, None for a
+    path that is no regular file."""
     return SafetyReport(path, "unknown", 0, [finding(
-        "file-unreadable", f"Файл «{printable(path.name)}» не удалось прочитать: {detail}.",
-        str(path))])
+        "file-unreadable", "not_regular" if detail is None else None, value=str(path),
+        file=printable(path.name), detail=detail)])
 
 
 def inspect_file(path: Path, limits: SafetyLimits = SafetyLimits()) -> SafetyReport:
@@ -49,7 +43,7 @@ def inspect_file(path: Path, limits: SafetyLimits = SafetyLimits()) -> SafetyRep
     except OSError as exc:
         return _unreadable(path, exc.strerror or str(exc))
     if not stat.S_ISREG(before.st_mode):  # a FIFO or a device would block or never end
-        return _unreadable(path, "это не обычный файл")
+        return _unreadable(path)
     findings: list[Finding] = []
     try:
         with open(path, "rb") as f:
@@ -66,18 +60,12 @@ def _inspect_open(f: BinaryIO, size: int, path: Path, limits: SafetyLimits,
                   findings: list[Finding]) -> tuple[Kind, dict[str, bytes] | None]:
     """The kind of file, and the unpacked parts of a clean ZIP package (else None)."""
     if size == 0:
-        findings.append(finding(
-            "file-empty", "Файл пустой (0 байт): вероятно, он не был сохранён или вложение "
-            "повредилось при отправке. " + RESEND, 0))
+        findings.append(finding("file-empty", value=0))
         return "empty", None
     head = f.read(min(size, HEAD))
     if size > limits.max_file_size:
-        findings.append(finding(
-            "file-too-large",
-            f"{REJECTED}Файл занимает {size_text(size)}, допускается не более "
-            f"{size_text(limits.max_file_size)} (заполненный шаблон — меньше 100 КБ). "
-            f"Не вставляйте "
-            f"в шаблон изображения и другие файлы. " + RESEND, size))
+        findings.append(finding("file-too-large", value=size, size=size_text(size),
+                                limit=size_text(limits.max_file_size)))
         text = sniff_text(head) if not head.startswith((OLE_MAGIC,) + ZIP_MAGICS) else None
         return (text[0] if text is not None else "unknown"), None
     if head.startswith(OLE_MAGIC):

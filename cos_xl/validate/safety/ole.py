@@ -10,7 +10,8 @@ import struct
 from typing import BinaryIO
 
 from cos_xl.findings import Finding
-from cos_xl.validate.safety.common import RESEND, SAVE_AS, Broken, Kind, finding
+from cos_xl.findings_catalogue import finding
+from cos_xl.validate.safety.common import Broken, Kind
 
 _FREE_LIMIT = 0xFFFFFFFA  # sector numbers >= this are special (end of chain, free, ...)
 #: bounds of the walk: a 20 MiB file needs at most 3 DIFAT sectors; the directory of an
@@ -96,33 +97,19 @@ def root_streams(f: BinaryIO, size: int) -> set[str]:
 
 
 def inspect_ole(f: BinaryIO, size: int, findings: list[Finding]) -> Kind:
+    """The kind of an OLE compound file, with the finding that says why it cannot be checked."""
     try:
         names = root_streams(f, size)
     except (Broken, struct.error) as exc:
-        findings.append(finding(
-            "file-not-zip",
-            f"Файл — повреждённый составной документ OLE (формат Office 97–2003, {exc}); это не "
-            f"книга Excel, которую можно проверить. " + RESEND, "ole"))
+        findings.append(finding("file-not-zip", "ole_broken", value="ole", detail=exc))
         return "unknown"
     if {"encryptioninfo", "encryptedpackage"} & names:
-        findings.append(finding(
-            "file-encrypted",
-            "Книга зашифрована паролем на открытие, поэтому её невозможно проверить. Снимите "
-            "пароль: в Excel «Файл → Сведения → Защита книги → Зашифровать с использованием "
-            "пароля», очистите поле пароля, нажмите «ОК», сохраните книгу и отправьте её снова. "
-            "Защита листов шаблона паролем на открытие не является — её снимать не нужно.",
-            "encrypted"))
+        findings.append(finding("file-encrypted", value="encrypted"))
         return "encrypted"
     if {"workbook", "book"} & names:
-        findings.append(finding(
-            "file-legacy-xls",
-            "Книга сохранена в старом формате Excel 97–2003 (.xls), в котором теряются защита, "
-            "проверки и подпись шаблона. " + SAVE_AS, "xls"))
+        findings.append(finding("file-legacy-xls", value="xls"))
         return "xls"
     what = "документ Word 97–2003" if "worddocument" in names else "составной документ OLE"
-    findings.append(finding(
-        "file-not-zip",
-        f"Файл — {what}, а не книга Excel (потоки: {', '.join(sorted(names)[:8]) or 'нет'}). "
-        + RESEND, "ole"))
+    findings.append(finding("file-not-zip", "ole", value="ole", what=what,
+                            streams=", ".join(sorted(names)[:8]) or "нет"))
     return "unknown"
-

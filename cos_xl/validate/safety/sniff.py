@@ -9,14 +9,8 @@ import codecs
 from pathlib import Path
 
 from cos_xl.findings import Finding
-from cos_xl.validate.safety.common import (
-    RESEND,
-    SAVE_AS,
-    KiB,
-    Kind,
-    finding,
-    printable,
-)
+from cos_xl.findings_catalogue import finding
+from cos_xl.validate.safety.common import KiB, Kind, printable
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -120,27 +114,15 @@ def other_format(head: bytes, findings: list[Finding]) -> Kind:
     if text is not None:
         kind, label = text
         if kind == "html":
-            findings.append(finding(
-                "file-html",
-                "Файл — веб-страница HTML (например, сохранённая из Excel как «Веб-страница» "
-                "или выгруженная из другой системы с расширением .xls), а не книга Excel. "
-                + SAVE_AS, "html"))
+            findings.append(finding("file-html", value="html"))
             return "html"
         if kind == "csv":
-            findings.append(finding(
-                "file-csv",
-                "Файл сохранён как текст с разделителями (CSV), а не книга Excel: в нём нет "
-                "листов, проверок и подписи шаблона. " + SAVE_AS, "csv"))
+            findings.append(finding("file-csv", value="csv"))
             return "csv"
-        findings.append(finding("file-not-zip", f"Файл — {label}, а не книга Excel. " + RESEND,
-                                label))
+        findings.append(finding("file-not-zip", "text", value=label, what=label))
         return "unknown"
     label = binary_label(head)
-    what = f"похоже на: {label}" if label else "формат не распознан"
-    findings.append(finding(
-        "file-not-zip",
-        f"Файл не является книгой Excel ({what}; книга .xlsx/.xlsm — это ZIP-архив, "
-        f"начинающийся с «PK»). " + RESEND, label))
+    findings.append(finding("file-not-zip", "binary" if label else None, value=label, what=label))
     return "unknown"
 
 
@@ -149,9 +131,7 @@ def check_extension(path: Path, kind: Kind, findings: list[Finding]) -> None:
     ext = path.suffix.lower()
     if kind in _EXPECTED_BY_EXT.get(ext, ()):
         return
-    shown = printable(ext) if ext else "(нет расширения)"
     findings.append(finding(
-        "file-extension-mismatch",
-        f"Имя файла «{printable(path.name)}» оканчивается на {shown}, а по содержимому это "
-        f"{_KIND_RU.get(kind, kind)}. Не переименовывайте файлы вручную: сохраните книгу в Excel "
-        f"в нужном формате.", {"extension": ext, "content": kind}))
+        "file-extension-mismatch", value={"extension": ext, "content": kind},
+        file=printable(path.name), extension=printable(ext) if ext else "(нет расширения)",
+        content=_KIND_RU.get(kind, kind)))
