@@ -96,6 +96,12 @@ def screenshot(driver, tmp_path: Path, name: str) -> Path:
     return target
 
 
+def wait_for(driver, part: str) -> None:
+    """Wait until the browser has followed a form to an address containing ``part``."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, 60).until(lambda d: part in d.current_url)
+
+
 def national_value(driver, code: str) -> str:
     from selenium.webdriver.common.by import By
     return driver.find_element(By.CSS_SELECTOR, f'#national tr[data-code="{code}"] td.value').text
@@ -121,7 +127,7 @@ def test_a_region_and_the_federal_team_in_the_browser(browser, filled, ledger_ur
         browser.find_element(By.ID, "name").send_keys("analyst")
         browser.find_element(By.ID, "password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
-        assert browser.current_url.endswith(f"/federal/{PERIOD}")
+        wait_for(browser, f"/federal/{PERIOD}")
         before = national_value(browser, "E4.03")
         assert "не получен" in status_of(browser, "77")
 
@@ -131,7 +137,7 @@ def test_a_region_and_the_federal_team_in_the_browser(browser, filled, ledger_ur
         assert "15.10.2020" in browser.page_source
         browser.find_element(By.ID, "file").send_keys(str(filled["wrong"]))
         browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
-        assert "/v/1" in browser.current_url
+        wait_for(browser, "/v/1")
         assert "Не принят" in browser.find_element(By.TAG_NAME, "h1").text
         cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR,
                                                          "table.findings td.cell")]
@@ -153,7 +159,7 @@ def test_a_region_and_the_federal_team_in_the_browser(browser, filled, ledger_ur
         browser.get(f"{server.url}/r/{secrets['77']}")
         browser.find_element(By.ID, "file").send_keys(str(filled["right"]))
         browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
-        assert "/v/2" in browser.current_url
+        wait_for(browser, "/v/2")
         assert "Принят" in browser.find_element(By.TAG_NAME, "h1").text
         assert "учитывается в сводке" in browser.page_source
 
