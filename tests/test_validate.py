@@ -376,3 +376,16 @@ def test_bulk_pass_over_issued_cells_misses_no_finding(tmp_path, monkeypatch):
         assert bulk == one_by_one
         total += len(bulk)
     assert total > 60
+
+
+def test_a_cell_written_twice_is_named_in_russian(returned, tmp_path):
+    from package_variants import DATA, INPUT, duplicate_input_after
+
+    path, _ = returned
+    twice = tmp_path / "twice.xlsm"
+    twice.write_bytes(duplicate_input_after(path.read_bytes()))
+    result = validate(twice)
+    assert result.verdict == "FAIL"
+    (found,) = [f for f in result.findings if f.code == "cell-duplicated"]
+    assert (found.sheet, found.cell) == (DATA, INPUT)
+    assert found.message.startswith(f"Данные!{INPUT}: ячейка записана в файле дважды")

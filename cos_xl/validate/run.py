@@ -22,7 +22,7 @@ from cos_xl.validate import memo
 from cos_xl.validate.annotation import ANNOTATION_SHEET, sealed
 from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_for
 from cos_xl.validate.integrity import integrity_findings
-from cos_xl.validate.ooxml import read_package
+from cos_xl.validate.ooxml import DuplicateCell, read_package
 from cos_xl.validate.reader import ReadError, returned_from_package
 from cos_xl.validate.safety import SafetyLimits, inspect_file
 from cos_xl.validate.values import value_findings
@@ -98,6 +98,9 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     try:
         package = read_package(Path(path), parts=safety.parts)
         returned = returned_from_package(Path(path), package)
+    except DuplicateCell as exc:
+        return done(findings + [finding("cell-duplicated", sheet=exc.sheet or exc.part,
+                                        cell=exc.ref)])
     except (ReadError, ValueError) as exc:
         return done(findings + [finding("workbook-unreadable", detail=exc)])
     manifest = returned.manifest

@@ -36,13 +36,14 @@ from cos_xl.validate.ooxml.model import (
     xml_bool,
 )
 from cos_xl.validate.ooxml.opc import Package
-from cos_xl.validate.ooxml.sheet import protected, resolve, sheet_part
+from cos_xl.validate.ooxml.sheet import DuplicateCell, protected, resolve, sheet_part
 from cos_xl.validate.ooxml.strings import shared_strings
 from cos_xl.validate.ooxml.styles import cell_formats
 from cos_xl.validate.ooxml.workbook import normalise_reference, workbook
 
 __all__ = [
     "CellXml",
+    "DuplicateCell",
     "PackageXml",
     "SheetXml",
     "normalise_protection",
@@ -91,8 +92,11 @@ def read_package(source: Path | str | bytes | None = None, *,
             raise ValueError(f"{rel.target}: part of sheet {ref.name!r} is missing from the "
                              "package")
         part = rel.target
-        raw = memo.by_bytes("sheet", pkg.read(part), lambda data, part=part: sheet_part(
-            part, data), part.encode())
+        try:
+            raw = memo.by_bytes("sheet", pkg.read(part), lambda data, part=part: sheet_part(
+                part, data), part.encode())
+        except DuplicateCell as exc:
+            raise DuplicateCell(exc.part, exc.ref, ref.name) from None
         sheets.append(SheetXml(
             name=ref.name, state=ref.state, cells=resolve(raw, part, strings, formats),
             protected=protected(raw), protection=dict(raw.protection or ()),

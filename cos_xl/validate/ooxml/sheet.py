@@ -103,7 +103,7 @@ def _cells(root: Element, ns: str, part: str) -> tuple[RawCell, ...]:
                     col_no += 1
                     ref = cell_name(row_no, col_no)
                 if ref in found:
-                    raise ValueError(f"{part}: cell {ref} appears twice")
+                    raise DuplicateCell(part, ref)
                 v = f = inline = None
                 for child in c:
                     tag = child.tag
@@ -152,6 +152,14 @@ def _cells(root: Element, ns: str, part: str) -> tuple[RawCell, ...]:
                 found[ref] = RawCell(ref, cell.style, cell.kind, cell.value, cell.inline,
                                      formula, "array")
     return tuple(found.values())
+
+
+class DuplicateCell(ValueError):
+    """A cell written twice in one sheet part: two readers could take either copy."""
+
+    def __init__(self, part: str, ref: str, sheet: str | None = None) -> None:
+        super().__init__(f"{part}: cell {ref} appears twice")
+        self.part, self.ref, self.sheet = part, ref, sheet
 
 
 def translate(formula: str, origin: str, dest: str, part: str) -> str:
