@@ -239,6 +239,11 @@ def test_the_region_uploads_sees_the_verdict_and_what_changed(site, client, retu
     template = client.get(f"{base}/template")
     assert template.status_code == 200
     assert 'filename="cos_2020Q3_10.xlsm"' in template.headers["content-disposition"]
+    from web_helpers import DEV_KEY
+
+    from cos_xl.generate import generate
+    (issued,) = generate(PERIOD, tmp_path / "issued", DEV_KEY, regions=["10"]).paths
+    assert template.content == issued.read_bytes()  # byte for byte what generate writes
     # only its own: another region's version numbers do not exist under this link
     assert client.get(f"{base}/v/9").status_code == 404
 
