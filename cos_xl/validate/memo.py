@@ -23,8 +23,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-MAX_ENTRIES = 512
-MAX_BYTES = 32 * 1024 * 1024  # of the parts behind the results kept
+MAX_ENTRIES = 256
+#: of the parts behind the results kept (a parsed sheet takes a few times its bytes)
+MAX_BYTES = 16 * 1024 * 1024
 
 _results: OrderedDict[tuple[str, bytes], tuple[object, int]] = OrderedDict()
 _size = 0

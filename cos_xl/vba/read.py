@@ -70,6 +70,46 @@ def read_vba_modules(data: bytes | str | os.PathLike[str]) -> dict[str, str]:
         parser.close()
 
 
+@dataclass(frozen=True)
+class ProjectStreams:
+    """What the validator reads of a ``vbaProject.bin``, opened once: the decompressed
+    ``VBA/dir``, what it declares, each module's stream and the ``VBA/_VBA_PROJECT`` stream."""
+
+    dir_data: bytes
+    project: ProjectDir
+    streams: tuple[tuple[str, bytes], ...]  # module name -> its stream, in project order
+    vba_project: bytes
+
+
+def project_streams(data: bytes) -> ProjectStreams | None:
+    """The project's streams (None when it cannot be read this way), memoised by its bytes
+    (:mod:`cos_xl.validate.memo`): the sources and the compiled code are read from one open."""
+    from cos_xl.validate import memo
+
+    return memo.by_bytes("vba-project", data, _project_streams)
+
+
+def _project_streams(data: bytes) -> ProjectStreams | None:
+    import io
+
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+        try:
+            dir_data = decompressed(ole.openstream("VBA/dir").read())
+            project = read_dir(dir_data)
+            streams = tuple((m.name, ole.openstream(f"VBA/{m.stream}").read())
+                            for m in project.modules)
+            vba_project = (ole.openstream("VBA/_VBA_PROJECT").read()
+                           if ole.exists("VBA/_VBA_PROJECT") else b"")
+        finally:
+            ole.close()
+    except Exception:  # an unusual or damaged project: the callers fall back or pass
+        return None
+    return ProjectStreams(dir_data, project, streams, vba_project)
+
+
 def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]:
     """``{name: source}`` of the named modules of a ``vbaProject.bin`` that it has,
     decompressing only those modules.
@@ -78,25 +118,15 @@ def read_vba_module_sources(data: bytes, names: Iterable[str]) -> dict[str, str]
     validator needs two. Finds each module's stream and source offset with :func:`read_dir`.
     Falls back to :func:`read_vba_modules` when the dir stream is unusual.
     """
-    import io
-
-    import olefile
-
     names = list(names)
     try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-        try:
-            project = read_dir(decompressed(ole.openstream("VBA/dir").read()))
-            modules = {record.name: record for record in project.modules}
-            if not modules:
-                raise ValueError("no module records in VBA/dir")
-            codes = {}
-            for name in names:
-                if name in modules:
-                    raw = ole.openstream(f"VBA/{modules[name].stream}").read()
-                    codes[name] = decompressed(raw[modules[name].offset:])
-        finally:
-            ole.close()
+        found = project_streams(data)
+        if found is None or not found.project.modules:
+            raise ValueError("no module records in VBA/dir")
+        offsets = {record.name: record.offset for record in found.project.modules}
+        streams = dict(found.streams)
+        codes = {name: decompressed(streams[name][offsets[name]:])
+                 for name in names if name in streams}
     except Exception:  # an unusual or damaged project: the complete (slow) reader decides
         everything = read_vba_modules(data)
         return {name: everything[name] for name in names if name in everything}

@@ -42,7 +42,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cos_xl.vba.read import decompressed, read_dir
+from cos_xl.vba.read import decompressed, project_streams
 
 __all__ = ["CompiledModule", "CompiledProject", "StompedModule", "compiled_project",
            "stomped_in", "stomped_modules"]
@@ -110,25 +110,17 @@ def stomped_modules(vba: bytes) -> tuple[StompedModule, ...]:
 def compiled_project(vba: bytes) -> CompiledProject | None:
     """The parts of a ``vbaProject.bin`` the verdict depends on; None when no module has
     p-code (nothing to compare: Office compiles the source) or the project cannot be read."""
-    import olefile
-
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(vba))
-        try:
-            dir_data = decompressed(ole.openstream("VBA/dir").read())
-            project = read_dir(dir_data)
-            compiled = tuple(CompiledModule(m.name, ole.openstream(f"VBA/{m.stream}").read(),
-                                            m.offset)
-                             for m in project.modules if m.offset > 0)
-            if not compiled:
-                return None
-            return CompiledProject(project.sys_kind, project.code_page or _DEFAULT_CODE_PAGE,
-                                   ole.openstream("VBA/_VBA_PROJECT").read(), dir_data,
-                                   compiled)
-        finally:
-            ole.close()
-    except Exception:  # not a project one can read: nothing to compare; the sources decide
+    found = project_streams(vba)
+    if found is None:  # not a project one can read: nothing to compare; the sources decide
         return None
+    streams = dict(found.streams)
+    compiled = tuple(CompiledModule(m.name, streams[m.name], m.offset)
+                     for m in found.project.modules if m.offset > 0)
+    if not compiled or not found.vba_project:
+        return None
+    return CompiledProject(found.project.sys_kind,
+                           found.project.code_page or _DEFAULT_CODE_PAGE, found.vba_project,
+                           found.dir_data, compiled)
 
 
 def stomped_in(project: CompiledProject) -> tuple[StompedModule, ...]:

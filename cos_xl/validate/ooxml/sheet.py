@@ -219,19 +219,20 @@ def resolve(raw: SheetPart, part: str, strings: tuple[str, ...],
     blank is a styled nothing."""
     formats = formats or (DEFAULT,)
     count, string_count = len(formats), len(strings)
+    styles = [(fmt.locked, fmt.number_format) for fmt in formats]
     make = tuple.__new__  # CellXml is a named tuple: built without its Python __new__
     cells: dict[str, CellXml] = {}
+    unlocked = {i for i, (locked, _nf) in enumerate(styles) if not locked}
     for ref, style in raw.blanks:
-        if style >= count:
+        if style in unlocked:
+            cells[ref] = make(CellXml, (None, None, False, "n", None, styles[style][1]))
+        elif style >= count:
             _no_style(part, ref, style, count)
-        fmt = formats[style]
-        if not fmt.locked:
-            cells[ref] = make(CellXml, (None, None, False, "n", None, fmt.number_format))
     for raw_cell in raw.cells:
         ref, style, kind, text, _inline, formula, ftype = raw_cell
         if style >= count:
             _no_style(part, ref, style, count)
-        fmt = formats[style]
+        locked, number_format = styles[style]
         if kind == "s" and text and text.isdigit() and int(text) < string_count:
             value = strings[int(text)]
         elif kind == "n" and text and text.strip():
@@ -241,9 +242,9 @@ def resolve(raw: SheetPart, part: str, strings: tuple[str, ...],
                 raise ValueError(f"{part}: cell {ref} has number {text!r}") from None
         else:
             value = _value(raw_cell, part, strings)
-        if value is None and ftype is None and fmt.locked:
+        if value is None and ftype is None and locked:
             continue  # a styled blank
-        cells[ref] = make(CellXml, (value, formula, fmt.locked, kind, ftype, fmt.number_format))
+        cells[ref] = make(CellXml, (value, formula, locked, kind, ftype, number_format))
     return cells
 
 
