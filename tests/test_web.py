@@ -168,8 +168,7 @@ def test_an_upload_over_the_limit_is_413_while_streaming(site, client, db):
     page = client.get(f"{site.url}/r/{site.secrets['06']}")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     response = client.post(f"{site.url}/r/{site.secrets['06']}/upload",
-                           data={"csrf": csrf}, files={"file": ("big.xlsm", big)},
-                           cookies=page.cookies)
+                           data={"csrf": csrf}, files={"file": ("big.xlsm", big)})
     assert response.status_code == 413 and "больше 20 МБ" in response.text
     assert counts(db) == before
     assert spool_files(site) == []
@@ -193,8 +192,7 @@ def test_a_malformed_request_is_400(site, client):
 def _form_post(client, url, page, path, name=None, **extra):
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     with open(path, "rb") as handle:
-        return client.post(url, data={"csrf": csrf}, files={"file": (name or path.name, handle)},
-                           cookies=page.cookies, **extra)
+        return client.post(url, data={"csrf": csrf}, files={"file": (name or path.name, handle)}, **extra)
 
 
 def test_the_region_uploads_sees_the_verdict_and_what_changed(site, client, returns, tmp_path,
@@ -257,7 +255,7 @@ def test_forms_need_the_csrf_token_and_the_same_origin(site, client, returns, db
     assert response.status_code == 403
     with open(returns["11"], "rb") as handle:  # a token, but not this browser's cookie
         response = client.post(f"{base}/upload", data={"csrf": "x" * 43},
-                               files={"file": ("a.xlsm", handle)}, cookies=page.cookies)
+                               files={"file": ("a.xlsm", handle)})
     assert response.status_code == 403
     response = _form_post(client, f"{base}/upload", page, returns["11"],
                           headers={"Origin": "https://evil.example"})
@@ -280,7 +278,7 @@ def test_forms_need_the_csrf_token_and_the_same_origin(site, client, returns, db
 def login(client, site, password=PASSWORD):
     page = client.get(f"{site.url}/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return client.post(f"{site.url}/login", cookies=page.cookies, data={
+    return client.post(f"{site.url}/login", data={
         "name": "analyst", "password": password, "csrf": csrf, "next": "/federal"})
 
 
@@ -293,38 +291,36 @@ def test_federal_pages_need_a_login_and_show_the_round(site, client, returns):
     assert response.status_code == 303 and response.headers["location"] == "/federal"
     cookie = response.headers["set-cookie"]
     assert "cos_xl_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    session = {"cos_xl_session": response.cookies["cos_xl_session"]}
     assert upload(client, site.url, site.secrets["12"], returns["12"]).status_code == 200
-    page = client.get(f"{site.url}/federal/{PERIOD}", cookies=session)
+    page = client.get(f"{site.url}/federal/{PERIOD}")
     assert page.status_code == 200
     row = re.search(r'<tr data-region="12">.*?</tr>', page.text, re.S).group(0)
     assert "принят" in row
     assert "E4.03" in page.text and "Национальные значения" in page.text
     assert "<svg" in page.text
-    region = client.get(f"{site.url}/federal/{PERIOD}/regions/12", cookies=session)
+    region = client.get(f"{site.url}/federal/{PERIOD}/regions/12")
     assert "Версия 1" in region.text
-    assert "Версия 1" in client.get(f"{site.url}/federal/{PERIOD}/regions/12/v/1",
-                                    cookies=session).text
+    assert "Версия 1" in client.get(f"{site.url}/federal/{PERIOD}/regions/12/v/1").text
     for fmt, start in (("xlsx", b"PK"), ("json", b"{"), ("csv", b"\xef\xbb\xbf")):
-        export = client.get(f"{site.url}/federal/{PERIOD}/national.{fmt}", cookies=session)
+        export = client.get(f"{site.url}/federal/{PERIOD}/national.{fmt}")
         assert export.status_code == 200 and export.content.startswith(start), fmt
-    # a session is a session: logging out ends it
-    page = client.get(f"{site.url}/federal", cookies=session)
+    # logging out ends the session on the server: the old cookie, replayed, opens nothing
+    stolen = client.cookies["cos_xl_session"]
+    page = client.get(f"{site.url}/federal")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    assert client.post(f"{site.url}/logout", data={"csrf": csrf},
-                       cookies=session).status_code == 303
-    assert client.get(f"{site.url}/federal", cookies=session).status_code == 303
+    assert client.post(f"{site.url}/logout", data={"csrf": csrf}).status_code == 303
+    assert client.get(f"{site.url}/federal").status_code == 303
+    with httpx.Client(cookies={"cos_xl_session": stolen}) as replay:
+        assert replay.get(f"{site.url}/federal").status_code == 303
 
 
 def test_links_are_issued_in_the_browser_once(site, client, db):
     response = login(client, site)
-    session = {"cos_xl_session": response.cookies["cos_xl_session"]}
-    page = client.get(f"{site.url}/federal/{PERIOD}/regions/20", cookies=session)
+    page = client.get(f"{site.url}/federal/{PERIOD}/regions/20")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    assert client.post(f"{site.url}/federal/{PERIOD}/links", data={"region": "20"},
-                       cookies=session).status_code == 403  # no token
+    assert client.post(f"{site.url}/federal/{PERIOD}/links", data={"region": "20"}).status_code == 403  # no token
     issued = client.post(f"{site.url}/federal/{PERIOD}/links",
-                         data={"region": "20", "csrf": csrf}, cookies=session)
+                         data={"region": "20", "csrf": csrf})
     assert issued.status_code == 200 and issued.headers["content-type"].startswith("text/csv")
     header, line = issued.text.strip().splitlines()
     assert header == "region_code,token,url"
@@ -332,8 +328,7 @@ def test_links_are_issued_in_the_browser_once(site, client, db):
     assert code == "20" and url == f"{site.url}/r/{secret}"
     assert client.get(url).status_code == 200
     assert client.get(f"{site.url}/r/{site.secrets['20']}").status_code == 404  # replaced
-    client.post(f"{site.url}/federal/{PERIOD}/regions/20/revoke", data={"csrf": csrf},
-                cookies=session)
+    client.post(f"{site.url}/federal/{PERIOD}/regions/20/revoke", data={"csrf": csrf})
     assert client.get(url).status_code == 404
     with open_ledger(db) as ledger:  # only digests are kept
         assert secret not in str([tuple(r) for r in ledger.engine.connect().exec_driver_sql(
