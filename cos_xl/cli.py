@@ -47,6 +47,20 @@ def command(*args, **kwargs):
     return register
 
 
+def sub_app(name: str, help_text: str) -> typer.Typer:
+    """A group of commands, ``cos-xl NAME …``, with the Russian help."""
+    group = typer.Typer(no_args_is_help=True, cls=RuGroup, help=help_text)
+    app.add_typer(group, name=name)
+    return group
+
+
+def subcommand(group: typer.Typer, name: str):
+    """``@group.command(name)`` with the one error handler and the Russian help."""
+    def register(function):
+        return group.command(name, cls=RuCommand)(handled(function))
+    return register
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"cos-xl {__version__}")
@@ -463,13 +477,10 @@ def demo(
         out_console.print(f"  {label}: {path}")
 
 
-campaign_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
-                           help="Кампания периода, записанная в реестре.")
-app.add_typer(campaign_app, name="campaign")
+campaign_app = sub_app("campaign", "Кампания периода, записанная в реестре.")
 
 
-@campaign_app.command("register", cls=RuCommand)
-@handled
+@subcommand(campaign_app, "register")
 def campaign_register(
     period: PeriodOption,
     db: DbOption = None,
@@ -491,13 +502,10 @@ def campaign_register(
     _register(db, parsed, campaign, [r.code for r in selected], key)
 
 
-ledger_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
-                         help="Сам реестр: создать, показать и удалить неопознанные файлы.")
-app.add_typer(ledger_app, name="ledger")
+ledger_app = sub_app("ledger", "Сам реестр: создать, показать и удалить неопознанные файлы.")
 
 
-@ledger_app.command("init", cls=RuCommand)
-@handled
+@subcommand(ledger_app, "init")
 def ledger_init(
     db: DbOption = None,
 ) -> None:
@@ -510,8 +518,7 @@ def ledger_init(
             console.print(f"Реестр уже существует: {ledger.url} (схема актуальна)")
 
 
-@ledger_app.command("unidentified", cls=RuCommand)
-@handled
+@subcommand(ledger_app, "unidentified")
 def ledger_unidentified(
     db: DbOption = None,
     remove: Annotated[Optional[list[int]], typer.Option(
@@ -610,13 +617,10 @@ def _web_log_config() -> dict:
     }
 
 
-tokens_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
-                         help="Ссылки субъектов для веб-приёма: выдать, отозвать, показать.")
-app.add_typer(tokens_app, name="tokens")
+tokens_app = sub_app("tokens", "Ссылки субъектов для веб-приёма: выдать, отозвать, показать.")
 
 
-@tokens_app.command("issue", cls=RuCommand)
-@handled
+@subcommand(tokens_app, "issue")
 def tokens_issue(
     period: PeriodOption,
     out: Annotated[Path, typer.Option(
@@ -663,8 +667,7 @@ def tokens_issue(
                   "владельцу)")
 
 
-@tokens_app.command("revoke", cls=RuCommand)
-@handled
+@subcommand(tokens_app, "revoke")
 def tokens_revoke(
     period: PeriodOption,
     db: DbOption = None,
@@ -682,8 +685,7 @@ def tokens_revoke(
                   + (f" ({', '.join(revoked)})" if revoked else ""))
 
 
-@tokens_app.command("list", cls=RuCommand)
-@handled
+@subcommand(tokens_app, "list")
 def tokens_list(
     db: DbOption = None,
     period: Annotated[Optional[str], typer.Option(
@@ -705,13 +707,10 @@ def tokens_list(
     Console().print(table)
 
 
-users_app = typer.Typer(no_args_is_help=True, cls=RuGroup,
-                        help="Учётные записи федеральной команды для веб-приёма.")
-app.add_typer(users_app, name="users")
+users_app = sub_app("users", "Учётные записи федеральной команды для веб-приёма.")
 
 
-@users_app.command("add", cls=RuCommand)
-@handled
+@subcommand(users_app, "add")
 def users_add(
     name: Annotated[str, typer.Argument(metavar="ИМЯ", help="Имя пользователя (латиница).")],
     db: DbOption = None,
@@ -731,8 +730,7 @@ def users_add(
     console.print(f"Создан пользователь {name}")
 
 
-@users_app.command("list", cls=RuCommand)
-@handled
+@subcommand(users_app, "list")
 def users_list(db: DbOption = None) -> None:
     """Показать учётные записи федеральной команды."""
     from cos_xl.ledger import open_ledger
@@ -742,8 +740,7 @@ def users_list(db: DbOption = None) -> None:
             typer.echo(f"{user.name}\tсоздан {moment(user.created_at)}")
 
 
-@users_app.command("remove", cls=RuCommand)
-@handled
+@subcommand(users_app, "remove")
 def users_remove(
     name: Annotated[str, typer.Argument(metavar="ИМЯ", help="Имя пользователя.")],
     db: DbOption = None,
