@@ -38,12 +38,23 @@ class FileResult:
     region_code: str | None = None
     period: str | None = None
     form_version: str | None = None
+    #: a unit's return (one level down, ``cos-xl generate --units``): the unit's id; None for a
+    #: region's return
+    unit_id: str | None = None
     seconds: float = 0.0
     # What the file says, once its manifest is trusted: input values by id (as read, so a text
     # stays a text), explanations by rule instance id, and the signed manifest itself.
     values: dict[str, object] = field(default_factory=dict)
     explanations: dict[str, str] = field(default_factory=dict)
     manifest: dict | None = None
+
+
+def unit_of(manifest: dict) -> str | None:
+    """The unit id of a unit's return (manifest ``level`` "unit"); None for a region's."""
+    if manifest.get("level") != "unit":
+        return None
+    unit = manifest.get("unit")
+    return str(unit["id"]) if isinstance(unit, dict) and unit.get("id") else None
 
 
 def verdict_of(findings: list[Finding]) -> Verdict:
@@ -109,6 +120,7 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     result.region_code = manifest.get("region_code")
     result.period = manifest.get("period")
     result.form_version = manifest.get("form_version")
+    result.unit_id = unit_of(manifest)
     if not verify(returned.manifest_text or "", returned.signature, key):
         return done(findings + [finding("manifest-signature-invalid")])
     if manifest.get("dev_key") and not allow_dev_key:
