@@ -22,6 +22,7 @@ from cos_xl.periods import Period
 from cos_xl.plural import quantity
 from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
+from cos_xl.units import load_units
 from cos_xl.vba import wrappers
 
 app = typer.Typer(
@@ -91,7 +92,7 @@ KeyFileOption = Annotated[Optional[Path], typer.Option(
 AcceptDevKey = Annotated[bool, typer.Option(
     "--dev-key", help="Принимать шаблоны, подписанные ключом разработчика (для проб).")]
 RegionsOption = Annotated[Optional[str], typer.Option(
-    metavar="КОДЫ", help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
+    "--regions", "--region", metavar="КОДЫ", help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
                          "субъекты периода.")]
 FilesArgument = Annotated[list[Path], typer.Argument(
     metavar="ФАЙЛ_ИЛИ_ПАПКА...", help="Присланные книги или папки с ними.")]
@@ -128,13 +129,26 @@ def generate(
     db: Annotated[Optional[str], typer.Option(
         metavar="РЕЕСТР", help="Записать кампанию (период, срок, цели, субъекты, отпечаток "
         "ключа) в этот реестр; он должен существовать (cos-xl ledger init).")] = None,
+    units_file: Annotated[Optional[Path], typer.Option(
+        "--units", metavar="ФАЙЛ", help="Список МО/организаций субъекта (CSV unit_id,name,kind)"
+        ": по шаблону на каждую, для сбора внутри субъекта (с --region).")] = None,
 ) -> None:
-    """Сформировать защищённые шаблоны периода, по одному на субъект (.xlsm по умолчанию)."""
+    """Сформировать защищённые шаблоны периода, по одному на субъект (.xlsm по умолчанию);
+    с --units — по одному на МО/организацию субъекта."""
     try:
         key = resolve_key(key_file, dev_key)
         campaign = load_campaign(config)
         parsed = Period.parse(period)
         selected = select_regions(_parse_regions(regions), parsed.year, parsed.quarter)
+        units = None
+        if units_file is not None:
+            units = load_units(units_file)
+            if regions is None or len(selected) != 1:
+                raise CosXlError("С --units укажите один субъект: --region КОД (например, "
+                                 "--region 77)")
+            if previous_from:
+                raise CosXlError("--previous-from подставляет значения субъектов и с --units не "
+                                 "используется")
         previous = _previous_from_ledger(previous_from, parsed) if previous_from else None
         if db is not None:  # refuse before writing anything when the ledger is not there
             from cos_xl.ledger import open_ledger
@@ -145,12 +159,12 @@ def generate(
         with Progress(TextColumn("[bold]Шаблоны {task.fields[period]}"), BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
                       console=console, transient=not sys.stderr.isatty()) as progress:
-            task = progress.add_task("", total=len(selected), period=str(parsed))
+            task = progress.add_task("", total=len(units or selected), period=str(parsed))
             result = generate_round(
                 parsed, out, key, campaign=campaign, regions=[r.code for r in selected],
-                macros=not no_macros, previous=previous, force=force,
-                on_progress=lambda region, _path: progress.update(
-                    task, advance=1, description=region.code),
+                macros=not no_macros, previous=previous, force=force, units=units,
+                on_progress=lambda owner, _path: progress.update(
+                    task, advance=1, description=getattr(owner, "unit_id", None) or owner.code),
             )
     except CosXlError as exc:
         raise _fail(exc) from exc
@@ -161,7 +175,9 @@ def generate(
     if result.unchanged:
         console.print(f"Не изменились (уже были в папке): "
                       f"{quantity(result.unchanged, 'книга', 'книги', 'книг')}")
-    if db is not None:
+    if db is not None and units is not None:
+        _register_units(db, parsed, selected[0], units, campaign, key)
+    elif db is not None:
         _register(db, parsed, campaign, [r.code for r in selected], key)
 
 
@@ -174,6 +190,16 @@ def _register(db: str, period: Period, campaign, regions: list[str], key) -> Non
                   f"{found.campaign.deadline(period):%d.%m.%Y}, "
                   f"{quantity(len(found.regions), 'субъект', 'субъекта', 'субъектов')}, ключ "
                   f"{found.key_fingerprint}")
+
+
+def _register_units(db: str, period: Period, region, units, campaign, key) -> None:
+    from cos_xl.ledger import open_ledger
+    with open_ledger(db) as ledger:
+        found = ledger.register_units(period, region.code, units, campaign, key)
+        url = ledger.url
+    console.print(f"Сбор {period} по субъекту {region.full_name} записан в реестр {url}: "
+                  f"{quantity(len(found.units), 'МО/организация', 'МО/организации', 'МО/организаций')}, "
+                  f"ключ {found.key_fingerprint}")
 
 
 def _previous_from_ledger(db: str, period: Period) -> dict:

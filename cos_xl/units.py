@@ -131,7 +131,6 @@ def _parse_text(text: str, source: str) -> tuple[Unit, ...]:
                 break
             continue
         unit_id, name, kind = (cell.strip() for cell in row)
-        seen[unit_id] = line
         units.append(Unit(unit_id, " ".join(name.split()), kind.lower()))  # type: ignore[arg-type]
         if len(units) > MAX_UNITS:
             raise UnitsError(f"{source}: больше {MAX_UNITS} строк — это не список "
@@ -159,6 +158,7 @@ def _problem(row: list[str], seen: dict[str, int], line: int) -> str | None:
                 "или «.» (не в начале), без пробелов — он входит в имя файла")
     if unit_id in seen:
         return f"unit_id «{unit_id}» уже был в строке {seen[unit_id]}"
+    seen[unit_id] = line
     if not name:
         return f"пустое название у «{unit_id}»"
     if len(name) > MAX_NAME:

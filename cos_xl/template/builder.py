@@ -65,8 +65,9 @@ def build(ctx: TemplateContext, key: SigningKey,
     wb = ProtectedWorkbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                     "strings_to_formulas": False, "strings_to_urls": False})
     issued = dt.datetime.combine(ctx.issued, dt.time(0, 0))
+    owner = ctx.region.full_name if ctx.unit is None else f"{ctx.unit.name}, {ctx.region.full_name}"
     wb.set_properties({
-        "title": f"{ctx.form.spec.form.title}: {ctx.region.full_name}, {ctx.period}",
+        "title": f"{ctx.form.spec.form.title}: {owner}, {ctx.period}",
         "subject": ctx.form.spec.form.basis, "author": "cos-xl", "company": "",
         "comments": f"cos-xl {__version__}", "created": issued,
     })
@@ -161,9 +162,12 @@ def manifest_payload(ctx: TemplateContext, key: SigningKey, structure_digest: st
                      names: dict[str, str], cells: dict[str, str],
                      checks: dict[str, dict[str, str]]) -> dict:
     form = ctx.form
+    level = {} if ctx.unit is None else {"level": "unit", "unit": ctx.unit.as_dict()}
     return {
+        **level,
         "schema": MANIFEST_SCHEMA,
-        "template_id": f"{form.id}:{ctx.period}:{ctx.region.code}",
+        "template_id": f"{form.id}:{ctx.period}:{ctx.region.code}" + (
+            f":{ctx.unit.unit_id}" if ctx.unit is not None else ""),
         "form_id": form.id,
         "form_version": form.version,
         "region_code": ctx.region.code,
@@ -206,7 +210,10 @@ def _write_manifest(sheet: Sheet, payload: dict, texts: ManifestPlaceholders,
     readable = [("form", f"{payload['form_id']} {payload['form_version']}"),
                 ("region", payload["region_code"]), ("period", payload["period"]),
                 ("structure", texts.digest),
-                ("key", "development key" if key.dev else "federal key")]
+                ("key", "development key" if key.dev else
+                 "regional key" if payload.get("unit") else "federal key")]
+    if payload.get("unit"):
+        readable.insert(2, ("unit", payload["unit"]["id"]))
     for row, (label, value) in enumerate(readable, start=3):
         ws.write_string(row, 0, label)
         ws.write_string(row, 1, value)

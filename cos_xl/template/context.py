@@ -9,6 +9,7 @@ from cos_xl.campaign import Contact
 from cos_xl.periods import Period
 from cos_xl.regions import Region
 from cos_xl.spec import Form
+from cos_xl.units import Unit
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class TemplateContext:
     previous_period: Period | None = None
     #: .xlsm with the VBA wrappers of the COS_* UDFs; False gives an .xlsx with the same cells.
     macros: bool = True
+    #: One level down (``cos-xl generate --units``): the municipality or organisation this
+    #: workbook is issued to, within ``region``; None for the region's own (federal) workbook.
+    unit: Unit | None = None
 
     @property
     def prev_same_year(self) -> bool:
@@ -33,4 +37,6 @@ class TemplateContext:
 
     @property
     def heading(self) -> str:
+        if self.unit is not None:
+            return f"{self.unit.name} ({self.region.full_name}) — {self.period.title_ru}"
         return f"{self.region.full_name} — {self.period.title_ru}"

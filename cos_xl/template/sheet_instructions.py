@@ -39,7 +39,15 @@ def _filling(ctx: TemplateContext) -> list[str]:
 
 def _sending(ctx: TemplateContext) -> list[str]:
     contact = "; ".join(x for x in (ctx.contact.name, ctx.contact.phone, ctx.contact.email) if x)
-    return [
+    unit = [] if ctx.unit is None else [
+        # No name here: a row's height follows its text, and the text must not depend on the
+        # unit (the batch renders every unit from one skeleton, byte for byte as the builder).
+        f"Это отчёт {'муниципального образования' if ctx.unit.kind == 'municipality' else 'организации'}"
+        " (название и код — на листе «Титул»). Отправьте его в орган управления образованием "
+        "субъекта: из принятых отчётов МО и организаций собирается отчёт субъекта, поэтому "
+        "сдавайте свой файл, а не чужой.",
+    ]
+    return unit + [
         f"Сохраните файл как {FORMATS}. Книга .xlsx без макросов принимается так же, как .xlsm. "
         "В LibreOffice, Р7-Офис и МойОфис выберите при сохранении формат Excel 2007–365 (.xlsx) "
         "и подтвердите, что сохраняете в этом формате.",

@@ -15,7 +15,13 @@ def write_title(sheet: Sheet, ctx: TemplateContext, st: dict, names: dict[str, s
     ws.set_column(2, 2, 48)
     sheet.text(0, 0, ctx.form.spec.form.title, st["title"])
     sheet.text(1, 0, ctx.form.spec.form.basis, st["subtitle"])
-    fixed = [
+    unit = ctx.unit
+    fixed = [] if unit is None else [
+        ("Муниципальное образование" if unit.kind == "municipality" else "Организация",
+         unit.name, None),
+        ("Код МО / организации", unit.unit_id, "unit_id"),
+    ]
+    fixed += [
         ("Субъект Российской Федерации", ctx.region.full_name, None),
         ("Код субъекта", ctx.region.code, "region_code"),
         ("Федеральный округ", ctx.region.federal_district, None),

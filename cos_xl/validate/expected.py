@@ -20,9 +20,10 @@ from cos_xl.periods import Period
 from cos_xl.regions import Region, get_region
 from cos_xl.signing import resolve_key
 from cos_xl.spec import Form, available_forms, load_form
-from cos_xl.template.batch import CODE, DISTRICT, NAME
+from cos_xl.template.batch import CODE, DISTRICT, NAME, UNIT_ID, UNIT_NAME, placeholder_unit
 from cos_xl.template.builder import build, sha256_text
 from cos_xl.template.context import TemplateContext
+from cos_xl.units import KINDS
 from cos_xl.validate import memo
 
 # The key only signs the manifest, which the structure does not include.
@@ -95,7 +96,7 @@ def _inner(text: str) -> str:
 
 
 def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: str,
-              previous: str, contact: str, macros: bool) -> str:
+              previous: str, contact: str, macros: bool, unit_kind: str | None = None) -> str:
     form = load_form(form_name)
     prev = json.loads(previous)
     placeholder = Region.model_construct(
@@ -107,7 +108,7 @@ def _skeleton(form_name: str, period: str, deadline: str, issued: str, targets: 
         targets=json.loads(targets), password="-", contact=Contact(**json.loads(contact)),
         previous=prev["values"],
         previous_period=Period.parse(prev["period"]) if prev["period"] else None,
-        macros=macros)
+        macros=macros, unit=placeholder_unit(unit_kind) if unit_kind else None)
     return build(ctx, _ANY_KEY, package=False).structure_text
 
 
@@ -133,7 +134,7 @@ def _parsed(*key) -> _Skeleton:
 def _parse_skeleton(key: tuple) -> _Skeleton:
     text = _skeleton(*key)
     data = json.loads(text)
-    marks = (NAME, CODE, DISTRICT)
+    marks = (NAME, CODE, DISTRICT, UNIT_NAME, UNIT_ID)
     marked = tuple(i for i, (_address, _kind, content) in enumerate(data["cells"])
                    if any(mark in content for mark in marks))
     if any(mark in json.dumps([data["sheets"], data["names"], data["vba"]]) for mark in marks):
@@ -142,13 +143,15 @@ def _parse_skeleton(key: tuple) -> _Skeleton:
                                     data["vba"], marked=marked))
 
 
-def _expected(key: tuple, code: str, digest: str) -> Expected:
+def _expected(key: tuple, code: str, digest: str, unit: dict | None = None) -> Expected:
     """The region's structure: its period's skeleton with the region's texts, checked against
     the signed digest. Not cached: a round sees each region once, and a cached region would
     keep its skeleton's records alive after the skeleton is dropped."""
     skeleton = _parsed(*key)
     region = get_region(code)
     replace = ((NAME, region.full_name), (CODE, region.code), (DISTRICT, region.federal_district))
+    if unit is not None:
+        replace += ((UNIT_NAME, str(unit["name"])), (UNIT_ID, str(unit["id"])))
     text = skeleton.text
     for mark, value in replace:
         text = text.replace(_inner(mark), _inner(value))
@@ -177,8 +180,16 @@ def expected_structure(manifest: dict) -> Expected:
                        sort_keys=True),
             json.dumps(manifest.get("contact") or {}, sort_keys=True),
             bool(manifest.get("macros")))
+        unit = None
+        if manifest.get("level") == "unit":
+            unit = manifest["unit"]
+            if not isinstance(unit, dict) or unit.get("kind") not in KINDS:
+                raise ValueError(f"unit {unit!r}")
+            key += (unit["kind"],)
+        elif "level" in manifest:
+            raise ValueError(f"level {manifest['level']!r}")
         return _expected(key, str(manifest["region_code"]),
-                         str(manifest.get("structure_digest")))
+                         str(manifest.get("structure_digest")), unit)
     except UnknownTemplate:
         raise
     except (KeyError, ValueError, TypeError, CosXlError) as exc:

@@ -35,11 +35,20 @@ def finding_json(f: Finding) -> dict:
             "message": f.message, "value": _json_value(f.value)}
 
 
+def owner(r: FileResult) -> str:
+    """Whose return: the region's code, or ``77/45000001`` for one of its units."""
+    if not r.region_code:
+        return ""
+    return f"{r.region_code}/{r.unit_id}" if r.unit_id else r.region_code
+
+
 def to_json(results: Sequence[FileResult]) -> dict:
     """``{"files": [{"path", "region_code", "period", "form_version", "verdict",
-    "findings": [{"code", "severity", "sheet", "cell", "message", "value"}]}]}``"""
+    "findings": [{"code", "severity", "sheet", "cell", "message", "value"}]}]}``; a unit's
+    return (one level down) also has ``"unit_id"``."""
     return {"schema": JSON_SCHEMA, "files": [
-        {"path": str(r.path), "region_code": r.region_code, "period": r.period,
+        {"path": str(r.path), "region_code": r.region_code,
+         **({"unit_id": r.unit_id} if r.unit_id else {}), "period": r.period,
          "form_version": r.form_version, "verdict": r.verdict,
          "findings": [finding_json(f) for f in r.findings]} for r in results]}
 
@@ -51,7 +60,7 @@ def print_table(results: Sequence[FileResult], console: Console) -> None:
     colour = {"PASS": "green", "PASS_WITH_WARNINGS": "yellow", "FAIL": "red"}
     for r in results:
         counts = Counter(f.severity for f in r.findings)
-        summary.add_row(r.path.name, r.region_code or "—", r.period or "—",
+        summary.add_row(r.path.name, owner(r) or "—", r.period or "—",
                         f"[{colour[r.verdict]}]{VERDICT_RU[r.verdict]}[/]",
                         str(counts["error"]), str(counts["warning"]))
     console.print(summary)
@@ -98,7 +107,7 @@ def write_xlsx_report(results: Sequence[FileResult], path: Path) -> None:
     for index, r in enumerate(results, start=1):
         counts = Counter(f.severity for f in r.findings)
         uri = r.path.resolve().as_uri()
-        values = [r.region_code or "", r.period or "", r.form_version or "",
+        values = [owner(r), r.period or "", r.form_version or "",
                   VERDICT_RU[r.verdict]]
         files.write_url(index, 0, uri, link, string=r.path.name)
         for col, value in enumerate(values, start=1):
@@ -107,7 +116,7 @@ def write_xlsx_report(results: Sequence[FileResult], path: Path) -> None:
         files.write_number(index, 6, counts["warning"], number)
         _fit(files, index, FILE_COLUMNS, [r.path.name, *values])
         for f in r.findings:
-            values = [r.region_code or "", r.period or "", VERDICT_RU[r.verdict], f.code,
+            values = [owner(r), r.period or "", VERDICT_RU[r.verdict], f.code,
                       SEVERITY_RU[f.severity], f.sheet or "", f.cell or "", f.message]
             rows.write_url(row, 0, uri, link, string=r.path.name)
             for col, value in enumerate(values, start=1):
