@@ -10,6 +10,9 @@ Example (``docs/campaign.example.toml``)::
     name = "Федеральный оператор ЦОС"
     email = "cos@example.ru"
 
+    [rollup]            # a region's campaign for its units: its own return's texts
+    resp_name = "Иванова Мария Петровна"
+
     [periods.2020Q3]
     deadline = 2020-10-15
     issued = 2020-10-01
@@ -71,6 +74,11 @@ class Campaign(_Strict):
                                       description="National results to check at consolidation")
     periods: dict[str, PeriodSettings] = Field(
         default_factory=dict, description="Settings per period, keyed like 2020Q3")
+    rollup: dict[str, str] = Field(
+        default_factory=dict,
+        description="One level down: the texts of the region's own return that `cos-xl rollup`"
+                    " fills, by input id (resp_name, resp_position, resp_phone, resp_email; an "
+                    "information system such as is_E4_03 overrides the one taken from the units)")
 
     def settings(self, period: Period) -> PeriodSettings:
         return self.periods.get(str(period), PeriodSettings())

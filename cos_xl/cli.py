@@ -9,12 +9,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cos_xl import __version__
 from cos_xl.campaign import load_campaign
-from cos_xl.cli_errors import fail, handled, state
-from cos_xl.cli_ru import RuCommand, RuGroup
+from cos_xl.cli_errors import fail
 from cos_xl.errors import CosXlError
 from cos_xl.generate import generate as generate_round
 from cos_xl.files import write_atomically
@@ -25,77 +24,10 @@ from cos_xl.signing import resolve_key
 from cos_xl.units import load_units
 from cos_xl.vba import wrappers
 
-app = typer.Typer(
-    name="cos-xl", no_args_is_help=True, add_completion=False, cls=RuGroup,
-    help="Отчётность федерального проекта «Цифровая образовательная среда» на книгах Excel.",
+from cos_xl.cli_app import (  # noqa: F401  (app: the entry point cos_xl.cli:app)
+    AcceptDevKey, DbOption, FilesArgument, KeyFileOption, PeriodOption, RegionsOption, _fail, app,
+    command, console, sub_app, subcommand, wide_console,
 )
-console = Console(stderr=True)
-
-
-def _wide_console() -> Console:
-    """Standard output wide enough for the national table, also when piped (rich's 80)."""
-    return Console(width=max(Console().width, 110))
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    return fail(str(exc))
-
-
-def command(*args, **kwargs):
-    """``@app.command`` with the one error handler (:mod:`cos_xl.cli_errors`)."""
-    def register(function):
-        return app.command(*args, cls=RuCommand, **kwargs)(handled(function))
-    return register
-
-
-def sub_app(name: str, help_text: str) -> typer.Typer:
-    """A group of commands, ``cos-xl NAME …``, with the Russian help."""
-    group = typer.Typer(no_args_is_help=True, cls=RuGroup, help=help_text)
-    app.add_typer(group, name=name)
-    return group
-
-
-def subcommand(group: typer.Typer, name: str):
-    """``@group.command(name)`` with the one error handler and the Russian help."""
-    def register(function):
-        return group.command(name, cls=RuCommand)(handled(function))
-    return register
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"cos-xl {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(version: Annotated[Optional[bool], typer.Option(
-        "--version", callback=_version, is_eager=True, help="Показать версию и выйти.")] = None,
-         debug: Annotated[bool, typer.Option(
-             "--debug", help="При ошибке показать трассировку Python (для разработчиков).")
-         ] = False,
-         ) -> None:
-    """cos-xl: шаблоны, проверка, приём и национальная сводка по регионам."""
-    state["debug"] = debug
-
-
-# Options several commands share: one definition each.
-PeriodOption = Annotated[str, typer.Option(
-    metavar="ПЕРИОД", help="Отчётный период, например 2020Q3.")]
-DbOption = Annotated[Optional[str], typer.Option(
-    metavar="РЕЕСТР", envvar="COS_XL_DB",
-    help="Реестр: файл SQLite (по умолчанию ./cos-xl.sqlite), sqlite:///ФАЙЛ или "
-         "postgresql://ПОЛЬЗОВАТЕЛЬ:ПАРОЛЬ@СЕРВЕР/БАЗА.")]
-KeyFileOption = Annotated[Optional[Path], typer.Option(
-    metavar="ФАЙЛ", help="Файл с федеральным ключом подписи (иначе переменная "
-                         "COS_XL_SIGNING_KEY).")]
-AcceptDevKey = Annotated[bool, typer.Option(
-    "--dev-key", help="Принимать шаблоны, подписанные ключом разработчика (для проб).")]
-RegionsOption = Annotated[Optional[str], typer.Option(
-    "--regions", "--region", metavar="КОДЫ", help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
-                         "субъекты периода.")]
-FilesArgument = Annotated[list[Path], typer.Argument(
-    metavar="ФАЙЛ_ИЛИ_ПАПКА...", help="Присланные книги или папки с ними.")]
 
 
 def _parse_regions(text: str | None) -> list[str] | None:
@@ -392,8 +324,12 @@ def status(
                                            "вывод.")] = "text",
     config: Annotated[Optional[Path], typer.Option(
         metavar="ФАЙЛ", help="Настройки кампании (TOML) вместо записанных в реестре.")] = None,
+    region: Annotated[Optional[str], typer.Option(
+        metavar="КОД", help="Показать МО/организации этого субъекта (сбор внутри субъекта, "
+                            "cos-xl generate --units), а не субъекты.")] = None,
 ) -> None:
-    """Где каждый субъект периода: не получен, отклонён, принят; просрочен ли срок."""
+    """Где каждый субъект периода (с --region — каждая МО/организация субъекта): не получен,
+    отклонён, принят; просрочен ли срок."""
     import json as jsonlib
 
     from cos_xl.ledger import open_ledger
@@ -402,6 +338,21 @@ def status(
 
     if output_format not in ("text", "json"):
         raise _fail(CosXlError(f"--format: ожидается text или json, а не {output_format!r}"))
+    if region is not None:
+        from cos_xl.ledger.unit_status import print_unit_status, unit_status, units_json
+        explicit = load_campaign(config) if config is not None else None
+        with open_ledger(db) as ledger:
+            now = ledger.clock()
+            found = unit_status(ledger, Period.parse(period), region, explicit, now=now)
+        if found.registered is None:
+            console.print(f"[yellow]Список МО/организаций субъекта {found.region_code} за "
+                          f"{found.period} не записан в реестре[/]: показаны только приславшие "
+                          "отчёт (запишите: cos-xl generate --units … --db …).")
+        if output_format == "json":
+            typer.echo(jsonlib.dumps(units_json(found, now=now), ensure_ascii=False, indent=1))
+        else:
+            print_unit_status(found, wide_console())
+        return
     try:
         explicit = load_campaign(config) if config is not None else None
         parsed = Period.parse(period)
@@ -462,10 +413,51 @@ def consolidate(
             write_csv(report, csv_path)
     except CosXlError as exc:
         raise _fail(exc) from exc
-    print_national(report, _wide_console())
+    print_national(report, wide_console())
     for path in (out, json_path, csv_path):
         if path is not None:
             console.print(f"Записано: {path}")
+
+
+@command()
+def rollup(
+    period: PeriodOption,
+    region: Annotated[str, typer.Option(
+        metavar="КОД", help="Код субъекта, например 77.")],
+    template: Annotated[Path, typer.Option(
+        metavar="ФАЙЛ", help="Шаблон субъекта, полученный от федерального оператора "
+                             "(cos_ПЕРИОД_КОД.xlsm).")],
+    out: Annotated[Path, typer.Option(
+        metavar="ПАПКА", help="Папка для заполненного отчёта субъекта (не папка шаблона).")],
+    db: DbOption = None,
+    config: Annotated[Optional[Path], typer.Option(
+        metavar="ФАЙЛ", help="Настройки кампании (TOML) с разделом [rollup] (ответственный) "
+                             "вместо записанных в реестре.")] = None,
+    allow_missing: Annotated[bool, typer.Option(
+        "--allow-missing", help="Собрать неполный свод, если не все МО/организации прислали "
+                                "принятые отчёты (они будут отмечены; код выхода 1).")] = False,
+) -> None:
+    """Заполнить шаблон субъекта суммами принятых отчётов МО/организаций и добавить лист
+    «Свод по МО»: откуда взято каждое значение."""
+    from cos_xl.ledger import open_ledger
+    from cos_xl.rollup.console import print_rollup
+    from cos_xl.rollup.run import UnitsMissing
+    from cos_xl.rollup.run import rollup as roll_up_region
+
+    try:
+        parsed = Period.parse(period)
+        campaign = load_campaign(config) if config is not None else None
+        with open_ledger(db) as ledger:
+            result = roll_up_region(ledger, parsed, region.strip(), template, out,
+                                    campaign=campaign, allow_missing=allow_missing)
+    except UnitsMissing as exc:
+        console.print(f"[bold red]Свод не собран:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    print_rollup(result, wide_console())
+    if result.table.missing:
+        raise typer.Exit(1)
 
 
 @command()
@@ -487,7 +479,7 @@ def demo(
     from cos_xl.demo.sample import SYNTHETIC_NOTE
     from cos_xl.ledger.report import print_status
 
-    out_console = _wide_console()
+    out_console = wide_console()
     out_console.print(f"[bold]Демонстрация: отчётный раунд {period}[/]. {SYNTHETIC_NOTE}")
     try:
         result = run_demo(out, seed=seed, period=period,
@@ -566,218 +558,7 @@ def ledger_unidentified(
         print_unidentified(ledger.unattributed(), Console())
 
 
-# --- the web intake: cos-xl serve, upload links, federal accounts ------------------------------
-
-@command()
-def serve(
-    db: DbOption = None,
-    host: Annotated[str, typer.Option(
-        metavar="АДРЕС", help="Адрес, на котором слушать (за обратным прокси — 127.0.0.1).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="ПОРТ", help="Порт.")] = 8000,
-    key_file: KeyFileOption = None,
-    dev_key: AcceptDevKey = False,
-    config: Annotated[Optional[Path], typer.Option(
-        metavar="ФАЙЛ", help="Настройки кампании (TOML) вместо записанных в реестре.")] = None,
-    workers: Annotated[Optional[int], typer.Option(
-        metavar="ЧИСЛО", help="Процессов проверки файлов (по умолчанию — по числу ядер).")
-    ] = None,
-    timeout: Annotated[float, typer.Option(
-        metavar="СЕКУНДЫ", help="Предел времени обработки одного файла; процесс, не "
-                                "уложившийся в него, останавливается.")] = 60.0,
-    max_upload: Annotated[float, typer.Option(
-        metavar="МБ", help="Предел размера загружаемого файла, МБ.")] = 20.0,
-    spool_dir: Annotated[Optional[Path], typer.Option(
-        metavar="ПАПКА", help="Папка для файлов, ждущих проверки (по умолчанию — временная).")
-    ] = None,
-    proxy_headers: Annotated[bool, typer.Option(
-        "--proxy-headers", help="Доверять заголовкам X-Forwarded-Proto и X-Forwarded-For от "
-                                "обратного прокси (HTTPS: защищённые cookie).")] = False,
-    forwarded_allow_ips: Annotated[str, typer.Option(
-        metavar="АДРЕСА", help="Адреса прокси, чьим заголовкам доверять (через запятую).")
-    ] = "127.0.0.1",
-) -> None:
-    """Веб-приём: регионы загружают отчёты по своей ссылке и сразу видят итог проверки,
-    федеральная команда видит статус и сводку (останов — Ctrl+C)."""
-    import uvicorn
-
-    from cos_xl.ledger import DEFAULT_DB, open_ledger
-    from cos_xl.web.app import ServeSettings, create_app
-    from cos_xl.web.worker import default_workers
-
-    key = resolve_key(key_file, dev_key)
-    if config is not None:
-        load_campaign(config)  # refuse a bad file before starting
-    if max_upload <= 0 or timeout <= 0 or (workers is not None and workers < 1):
-        raise fail("--max-upload, --timeout и --workers должны быть больше нуля")
-    with open_ledger(db, create=True) as ledger:
-        url = ledger.url
-        if ledger.created:
-            console.print(f"Создан новый реестр: {url}")
-        if not ledger.access.users():
-            console.print("[yellow]Нет ни одной учётной записи федеральной команды[/]: "
-                          f"создайте её командой cos-xl users add ИМЯ --db {db or url}")
-    if key.dev:
-        console.print("[yellow]Ключ разработчика: только для проб, не для настоящей "
-                      "отчётности.[/]")
-    settings = ServeSettings(
-        db=db or DEFAULT_DB, key=key, allow_dev_key=dev_key, campaign_file=config,
-        upload_limit=int(max_upload * (1 << 20)), timeout=timeout,
-        workers=workers or default_workers(), spool_dir=spool_dir)
-    console.print(f"Веб-приём: http://{host}:{port}/ (реестр {url}, процессов проверки "
-                  f"{settings.workers})")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips, access_log=False,
-                server_header=False, log_config=_web_log_config())
-
-
-def _web_log_config() -> dict:
-    """uvicorn's own messages and our access log (secrets cut out) to standard error."""
-    return {
-        "version": 1, "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
-                                "stream": "ext://sys.stderr"}},
-        "loggers": {name: {"handlers": ["stderr"], "level": "INFO", "propagate": False}
-                    for name in ("uvicorn", "uvicorn.error", "cos_xl.web")},
-    }
-
-
-tokens_app = sub_app("tokens", "Ссылки субъектов для веб-приёма: выдать, отозвать, показать.")
-
-
-@subcommand(tokens_app, "issue")
-def tokens_issue(
-    period: PeriodOption,
-    out: Annotated[Path, typer.Option(
-        metavar="ФАЙЛ", help="Новый CSV region_code,token,url: единственное место, где видны "
-                             "ключи; разошлите ссылки субъектам и храните файл как пароль.")],
-    db: DbOption = None,
-    regions: Annotated[Optional[str], typer.Option(
-        metavar="КОДЫ", help="Коды субъектов через запятую; по умолчанию — субъекты кампании "
-                             "периода (или все субъекты периода).")] = None,
-    base_url: Annotated[str, typer.Option(
-        metavar="АДРЕС", help="Адрес сервера в ссылках, например https://cos.example.ru")
-    ] = "http://127.0.0.1:8000",
-    replace: Annotated[bool, typer.Option(
-        "--replace", help="Выдать новые ссылки вместо действующих (старые перестанут "
-                          "действовать).")] = False,
-) -> None:
-    """Выдать субъектам секретные ссылки на отправку отчёта за период (в реестре хранятся
-    только их хэши)."""
-    import csv
-    import io
-
-    from cos_xl.ledger import open_ledger
-    parsed = Period.parse(period)
-    if out.exists():  # it may hold secrets issued before, kept nowhere else
-        raise fail(f"{out}: файл уже существует — в нём могут быть выданные ранее ссылки, "
-                   "которые больше нигде не хранятся; укажите другой файл")
-    with open_ledger(db) as ledger:
-        if regions:
-            codes = [r.code for r in select_regions(_parse_regions(regions), parsed.year,
-                                                    parsed.quarter)]
-        else:
-            registered = ledger.campaign(parsed)
-            codes = list(registered.regions) if registered is not None else [
-                r.code for r in select_regions(None, parsed.year, parsed.quarter)]
-        issued = ledger.access.issue_links(parsed, codes, replace=replace)
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["region_code", "token", "url"])
-    for code, secret in sorted(issued.items()):
-        writer.writerow([code, secret, f"{base_url.rstrip('/')}/r/{secret}"])
-    write_atomically(out, text.getvalue().encode("utf-8"))
-    out.chmod(0o600)
-    console.print(f"Выдано ссылок: {len(issued)} за {parsed} → {out} (файл доступен только "
-                  "владельцу)")
-
-
-@subcommand(tokens_app, "revoke")
-def tokens_revoke(
-    period: PeriodOption,
-    db: DbOption = None,
-    regions: Annotated[Optional[str], typer.Option(
-        metavar="КОДЫ", help="Коды субъектов через запятую; по умолчанию — все ссылки "
-                             "периода.")] = None,
-) -> None:
-    """Отозвать ссылки субъектов за период: по ним больше нельзя ни отправить отчёт, ни
-    посмотреть присланное."""
-    from cos_xl.ledger import open_ledger
-    parsed = Period.parse(period)
-    with open_ledger(db) as ledger:
-        revoked = ledger.access.revoke_links(parsed, _parse_regions(regions))
-    console.print(f"Отозвано ссылок: {len(revoked)}"
-                  + (f" ({', '.join(revoked)})" if revoked else ""))
-
-
-@subcommand(tokens_app, "list")
-def tokens_list(
-    db: DbOption = None,
-    period: Annotated[Optional[str], typer.Option(
-        metavar="ПЕРИОД", help="Только ссылки этого периода.")] = None,
-) -> None:
-    """Показать выданные ссылки (без ключей): субъект, период, когда выдана и отозвана."""
-    from rich.table import Table
-
-    from cos_xl.ledger import open_ledger
-    from cos_xl.web.format import moment
-    with open_ledger(db) as ledger:
-        links = ledger.access.links(Period.parse(period) if period else None)
-    table = Table(title="Ссылки субъектов")
-    for column in ("Период", "Код", "Выдана (МСК)", "Отозвана (МСК)"):
-        table.add_column(column)
-    for link in links:
-        table.add_row(link.period, link.region_code, moment(link.issued_at),
-                      moment(link.revoked_at))
-    Console().print(table)
-
-
-users_app = sub_app("users", "Учётные записи федеральной команды для веб-приёма.")
-
-
-@subcommand(users_app, "add")
-def users_add(
-    name: Annotated[str, typer.Argument(metavar="ИМЯ", help="Имя пользователя (латиница).")],
-    db: DbOption = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Прочитать пароль из стандартного ввода (для сценариев), а "
-                                 "не спрашивать.")] = False,
-) -> None:
-    """Создать учётную запись федеральной команды (пароль хранится как хэш argon2)."""
-    from cos_xl.ledger import open_ledger
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Пароль (не короче 12 знаков)", hide_input=True,
-                                confirmation_prompt="Пароль ещё раз")
-    with open_ledger(db) as ledger:
-        ledger.access.add_user(name, password)
-    console.print(f"Создан пользователь {name}")
-
-
-@subcommand(users_app, "list")
-def users_list(db: DbOption = None) -> None:
-    """Показать учётные записи федеральной команды."""
-    from cos_xl.ledger import open_ledger
-    from cos_xl.web.format import moment
-    with open_ledger(db) as ledger:
-        for user in ledger.access.users():
-            typer.echo(f"{user.name}\tсоздан {moment(user.created_at)}")
-
-
-@subcommand(users_app, "remove")
-def users_remove(
-    name: Annotated[str, typer.Argument(metavar="ИМЯ", help="Имя пользователя.")],
-    db: DbOption = None,
-) -> None:
-    """Удалить учётную запись (и завершить её сеансы)."""
-    from cos_xl.ledger import open_ledger
-    with open_ledger(db) as ledger:
-        if not ledger.access.remove_user(name):
-            raise fail(f"Нет пользователя {name}")
-    console.print(f"Удалён пользователь {name}")
-
+import cos_xl.cli_web  # noqa: E402,F401  (registers serve, tokens, users)
 
 if __name__ == "__main__":
     app()

@@ -82,11 +82,13 @@ def _deflate(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-def replace_members(data: bytes, replacements: Mapping[str, bytes]) -> bytes:
+def replace_members(data: bytes, replacements: Mapping[str, bytes],
+                    additions: Mapping[str, bytes] | None = None) -> bytes:
     """The zip ``data`` with the named members' contents replaced, in the same order, with the
     same names, dates, attributes and compression method; the other members are copied byte
-    for byte (compressed data included). Raises PatchError for a zip it does not handle
-    (no end-of-central-directory record, ZIP64, several disks, encrypted members)."""
+    for byte (compressed data included); ``additions`` (new member names) are appended,
+    deflated. Raises PatchError for a zip it does not handle (no end-of-central-directory
+    record, ZIP64, several disks, encrypted members) or a member added twice."""
     end = data.rfind(_END_SIG)
     if end < 0 or len(data) - end < _END.size:
         raise PatchError("not a zip package: no end of central directory")
@@ -97,7 +99,8 @@ def replace_members(data: bytes, replacements: Mapping[str, bytes]) -> bytes:
     out = bytearray()
     central = bytearray()
     pos = cd_offset
-    seen = set()
+    seen: set[str] = set()
+    names: set[str] = set()
     for _ in range(n_total):
         fields = list(_CENTRAL.unpack_from(data, pos))
         if fields[0] != _CENTRAL_SIG:
@@ -108,6 +111,7 @@ def replace_members(data: bytes, replacements: Mapping[str, bytes]) -> bytes:
         entry_end = pos + _CENTRAL.size + nlen + xlen + clen
         tail = data[pos + _CENTRAL.size: entry_end]
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        names.add(name)
         if flags & _FLAG_ENCRYPTED or 0xFFFFFFFF in (csize, usize, offset):
             raise PatchError(f"{name}: encrypted or ZIP64 member")
         local = list(_LOCAL.unpack_from(data, offset))
@@ -140,9 +144,23 @@ def replace_members(data: bytes, replacements: Mapping[str, bytes]) -> bytes:
     missing = set(replacements) - seen
     if missing:
         raise PatchError(f"no such member in the package: {', '.join(sorted(missing))}")
+    count = n_total
+    for name, content in (additions or {}).items():
+        if name in names:
+            raise PatchError(f"{name}: already in the package")
+        content = bytes(content)
+        raw, packed, crc = name.encode("utf-8"), _deflate(content), zlib.crc32(content)
+        flags, time_, date = 0x800, 0, (1980 - 1980) << 9 | 1 << 5 | 1
+        offset = len(out)
+        out += _LOCAL.pack(_LOCAL_SIG, 20, flags, zipfile.ZIP_DEFLATED, time_, date, crc,
+                           len(packed), len(content), len(raw), 0) + raw + packed
+        central += _CENTRAL.pack(_CENTRAL_SIG, 20, 20, flags, zipfile.ZIP_DEFLATED, time_, date,
+                                 crc, len(packed), len(content), len(raw), 0, 0, 0, 0, 0,
+                                 offset) + raw
+        count += 1
     cd_start = len(out)
     out += central
-    out += _END.pack(_END_SIG, 0, 0, n_total, n_total, len(central), cd_start, comment_len)
+    out += _END.pack(_END_SIG, 0, 0, count, count, len(central), cd_start, comment_len)
     out += data[end + _END.size: end + _END.size + comment_len]
     return bytes(out)
 

@@ -77,13 +77,16 @@ def _same_value(kind: str, expected: str, got: object) -> bool:
 
 def integrity_findings(package: PackageXml, expected: Expected, manifest: dict,
                        vba_digests: dict[str, str] | None = None,
-                       annotation_sealed: bool | None = None) -> list[Finding]:
+                       annotation_sealed: bool | None = None,
+                       set_aside: tuple[str, ...] = ()) -> list[Finding]:
     """Findings for the structure; ``vba_digests`` are SHA-256 of the file's VBA module
     sources when its vbaProject.bin differs from the one issued (read with olevba);
     ``annotation_sealed`` says whether the file's added sheet «Замечания» carries the
-    validator's valid seal (None: the file has no such sheet)."""
+    validator's valid seal (None: the file has no such sheet); ``set_aside`` names other added
+    sheets judged elsewhere (the rollup's «Свод по МО»)."""
     findings: list[Finding] = []
-    names = [sheet.name for sheet in package.sheets]
+    names = [sheet.name for sheet in package.sheets
+             if sheet.name not in set_aside or sheet.name in expected.sheets]
     if annotation_sealed is not None and ANNOTATION_SHEET not in expected.sheets:
         names = [name for name in names if name != ANNOTATION_SHEET]
         findings.append(finding(

@@ -24,6 +24,7 @@ from cos_xl.validate.expected import UnknownTemplate, expected_structure, form_f
 from cos_xl.validate.integrity import integrity_findings
 from cos_xl.validate.ooxml import DuplicateCell, read_package
 from cos_xl.validate.reader import ReadError, returned_from_package
+from cos_xl.validate.rollup_sheet import ROLLUP_SHEET, rollup_findings
 from cos_xl.validate.safety import SafetyLimits, inspect_file
 from cos_xl.validate.values import value_findings
 from cos_xl.vba.wrappers import normalised_source
@@ -86,13 +87,18 @@ def _module_digests(vba: bytes, names: tuple[str, ...]) -> tuple[tuple[str, str]
                  for name in names if name in sources)
 
 
-def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = None,
+def validate_file(path: Path, key: SigningKey | None, *, limits: SafetyLimits | None = None,
                   previous: Mapping[str, Mapping] | None = None,
                   allow_dev_key: bool = False) -> FileResult:
     """Judge one returned file. Never raises for a bad file: every problem is a finding.
 
     ``previous`` maps region codes to ``{"period": "2020Q2", "values": {"E4.03": 41.5, …}}``,
-    the region's last accepted figures; it overrides those prefilled in the template."""
+    the region's last accepted figures; it overrides those prefilled in the template.
+
+    ``key`` None skips the one stage a region cannot run on its federal template — the check of
+    the manifest's signature (the federal key is not theirs): ``cos-xl rollup`` checks the
+    workbook it fills this way before writing it. Intake and ``cos-xl validate`` always pass
+    a key."""
     started = time.perf_counter()
     result = FileResult(Path(path))
 
@@ -121,7 +127,7 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     result.period = manifest.get("period")
     result.form_version = manifest.get("form_version")
     result.unit_id = unit_of(manifest)
-    if not verify(returned.manifest_text or "", returned.signature, key):
+    if key is not None and not verify(returned.manifest_text or "", returned.signature, key):
         return done(findings + [finding("manifest-signature-invalid")])
     if manifest.get("dev_key") and not allow_dev_key:
         findings.append(finding("manifest-dev-key"))
@@ -130,9 +136,12 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
         expected = expected_structure(manifest)
     except UnknownTemplate as exc:
         return done(findings + [finding("template-unknown", detail=exc)])
+    rollup = rollup_findings(package, form, manifest, returned.values)
     findings += integrity_findings(package, expected, manifest,
                                    _vba_digests(package.vba_project, sorted(expected.vba)),
-                                   _annotation_sealed(package, returned.manifest_text or "", key))
+                                   _annotation_sealed(package, returned.manifest_text or "", key),
+                                   set_aside=(ROLLUP_SHEET,) if rollup is not None else ())
+    findings += rollup or []
     findings += value_findings(form, returned, _previous_for(manifest, previous))
     result.values = dict(returned.values)
     result.explanations = dict(returned.explanations)
@@ -140,10 +149,13 @@ def validate_file(path: Path, key: SigningKey, *, limits: SafetyLimits | None = 
     return done(findings)
 
 
-def _annotation_sealed(package, manifest_text: str, key: SigningKey) -> bool | None:
-    """None when the file has no sheet «Замечания»; else whether it is the validator's own."""
+def _annotation_sealed(package, manifest_text: str, key: SigningKey | None) -> bool | None:
+    """None when the file has no sheet «Замечания»; else whether it is the validator's own
+    (never, without the key)."""
     for sheet in package.sheets:
         if sheet.name == ANNOTATION_SHEET:
+            if key is None:
+                return False
             return sealed({ref: cell.value for ref, cell in sheet.cells.items()
                            if cell.formula is None}, manifest_text, key) and not any(
                 cell.formula is not None for cell in sheet.cells.values())

@@ -1,0 +1,1 @@
+"""One level down: the regional return rolled up from its units' accepted returns."""

@@ -1,0 +1,48 @@
+"""What ``cos-xl rollup`` prints: the units taken and left out, the file written, the check."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cos_xl.findings import SEVERITY_RU
+from cos_xl.plural import quantity
+from cos_xl.rollup.run import RollupResult
+from cos_xl.rollup.sheet import moscow
+
+_VERDICT = {"PASS": "[green]проходит проверку[/]",
+            "PASS_WITH_WARNINGS": "[yellow]проходит проверку с предупреждениями[/]",
+            "FAIL": "[red]не проходит проверку[/]"}
+
+
+def print_rollup(result: RollupResult, console: Console) -> None:
+    table = result.table
+    units = Table(title=f"Свод {table.period}: {table.region.full_name}", show_lines=False)
+    for column in ("Код", "МО / организация", "Состояние", "Версия", "Получен (МСК)"):
+        units.add_column(column)
+    shown = table.rows if len(table.rows) <= 40 else table.missing[:40]
+    for row in shown:
+        colour = "red" if not row.counted else "green"
+        units.add_row(row.unit.unit_id, escape(row.unit.name), f"[{colour}]{row.state}[/]",
+                      str(row.version or "—"), moscow(row.received) if row.received else "—")
+    console.print(units)
+    counted = len(table.rows) - len(table.missing)
+    console.print(f"Учтено: {counted} из "
+                  f"{quantity(len(table.rows), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+                  + (f" (в таблице показаны только неучтённые)" if shown is not table.rows else ""))
+    if table.missing:
+        console.print(f"[bold red]Свод неполный:[/] нет принятых отчётов "
+                      f"{quantity(len(table.missing), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+                      "; это отмечено на листе «Свод по МО», федеральная проверка предупредит.")
+    for note in result.notes:
+        console.print(f"Примечание: {escape(note)}")
+    console.print(f"Записано: {result.path} за {result.seconds:.2f} с — книга "
+                  f"{_VERDICT[result.verdict]} (без проверки федеральной подписи: ключ у "
+                  "федерального оператора).")
+    for finding in result.findings:
+        if finding.severity == "info":
+            continue
+        where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or "")
+        console.print(f"  {SEVERITY_RU[finding.severity]} {finding.code} {where}: "
+                      f"{escape(finding.message)}")
