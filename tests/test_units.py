@@ -31,6 +31,7 @@ from cos_xl.template.batch import PeriodBatch
 from cos_xl.template.builder import build_workbook
 from cos_xl.units import Unit, UnitsError, load_units, parse_units
 from cos_xl.validate.run import validate_file
+from cos_xl.validate.safety import SafetyLimits
 from helpers import DEV_KEY
 
 FORM = load_form()
@@ -356,3 +357,41 @@ def test_the_cli_round_of_a_region(round_, tmp_path):
     typo = cos_xl("generate", "--period", PERIOD, "--units", str(units_file), "--out",
                   str(tmp / "g"), "--dev-key")
     assert typo.returncode == 2 and "--region" in typo.stdout + typo.stderr
+
+
+# -- hostile unit files: the regional verdicts ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def unit_templates(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    one = UNITS[3:4]
+    xlsm = generate(PERIOD, folder / "m", DEV_KEY, regions=["77"], units=one).paths[0]
+    xlsx = generate(PERIOD, folder / "x", DEV_KEY, regions=["77"], units=one,
+                    macros=False).paths[0]
+    return {"xlsm": xlsm.read_bytes(), "xlsx": xlsx.read_bytes()}
+
+
+def _hostile_cases():
+    from test_safety import CORPUS
+    # too_large_sparse is a 2 GiB sparse copy of any template: covered at the regional level
+    return sorted(name for name, (_b, _c, limits) in CORPUS.items()
+                  if limits == SafetyLimits() and name != "too_large_sparse")
+
+
+@pytest.mark.parametrize("case", _hostile_cases())
+def test_a_hostile_unit_file_is_refused_into_the_units_ledger(case, unit_templates, tmp_path):
+    """Built from a unit's workbook as the safety corpus builds them from a region's: the
+    region's intake keeps it as an unattributed FAIL with the same code, and never crashes."""
+    from test_safety import CORPUS
+    builder, code, _limits = CORPUS[case]
+    name, data = builder(unit_templates)
+    path = tmp_path / "in" / name
+    path.parent.mkdir()
+    path.write_bytes(data)
+    result = validate_file(path, DEV_KEY, allow_dev_key=True)
+    assert result.verdict == "FAIL" and code in [f.code for f in result.findings]
+    with open_ledger(str(tmp_path / "u.sqlite"), create=True) as ledger:
+        outcome = ledger.intake([path], DEV_KEY, allow_dev_key=True)[0]
+        assert outcome.verdict == "FAIL" and outcome.status in ("new", "skipped", "error")
+        assert ledger.latest_accepted_units(PERIOD, "77") == {}
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [name]
