@@ -18,13 +18,14 @@ ACCEPTED: tuple[Verdict, ...] = ("PASS", "PASS_WITH_WARNINGS")
 
 @dataclass(frozen=True)
 class Submission:
-    """One stored version of one region's return for one period."""
+    """One stored version of one region's return for one period — or, one level down, of the
+    return of one of its units (``unit_id``; '' for the region's own)."""
 
     region_code: str
     period: str  # "2020Q3"
     form_id: str
     form_version: str
-    version: int  # 1, 2, … in order of receipt, per region and period
+    version: int  # 1, 2, … in order of receipt, per region, period and unit
     sha256: str  # of the original bytes
     size: int
     filename: str  # the name the file arrived with
@@ -34,6 +35,7 @@ class Submission:
     values: Mapping[str, object] = field(default_factory=dict)  # inputs by id, as read
     explanations: Mapping[str, str] = field(default_factory=dict)  # by rule instance id
     key_fingerprint: str | None = None  # of the signing key it was verified with, if recorded
+    unit_id: str = ""  # the unit (municipality or organisation) whose return it is; '' if none
 
     @property
     def accepted(self) -> bool:

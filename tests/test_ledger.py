@@ -74,7 +74,7 @@ def test_migrations_give_the_schema_the_code_declares(ledger_url):
     for _ in range(2):  # the second open finds the schema current
         with open_ledger(ledger_url, create=True) as ledger, ledger.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-            assert MigrationContext.configure(conn).get_current_heads() == ("0003",)
+            assert MigrationContext.configure(conn).get_current_heads() == ("0004",)
 
 
 def test_a_schema_newer_than_the_code_is_refused(ledger_url):

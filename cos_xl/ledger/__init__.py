@@ -9,7 +9,11 @@
 
 Modules: ``db`` (URL, engine, locks, Alembic migrations in ``migrations/``), ``schema``
 (tables), ``records`` (rows as data), ``store`` (the Ledger: record and read), ``intake``
-(validate and record files), ``status`` (where each region stands).
+(validate and record files), ``status`` (where each region stands). One level down, the returns
+of a region's units (municipalities, organisations) are kept beside the regions' own and never
+seen by the federal readings: ``unit_campaigns`` (the units issued a workbook) and
+``unit_status`` (where each unit stands); ``ledger.latest_accepted_units(period, region)`` is
+what the regional rollup sums.
 """
 
 from cos_xl.ledger.db import DEFAULT_DB, LedgerError, ledger_url

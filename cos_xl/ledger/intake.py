@@ -7,6 +7,12 @@ the ledger itself; the file name's period (``cos_2020Q3_77.xlsm``) or that of th
 used as a guess to fetch them before validating, and a file of another period is validated again
 with the right ones, so the guess only saves time. Bytes already stored under a region are
 recognised by their digest without validating them again: the verdict they got then stands.
+
+One level down, a unit's return (a municipality's or an organisation's, manifest ``"level":
+"unit"``) is recorded under its region with its ``unit_id``: its versions are numbered per unit,
+its previous-period figures are the unit's own, and a unit missing from the units the ledger
+recorded for its region and period is rejected (``unit-not-issued``). Federal readings never see
+it (:mod:`cos_xl.ledger.store`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from cos_xl.findings import Finding
 from cos_xl.findings_catalogue import finding
@@ -26,17 +32,24 @@ from cos_xl.ledger.records import Received, Recorded
 from cos_xl.periods import Period, PeriodError
 from cos_xl.signing import SigningKey
 from cos_xl.submission import ACCEPTED, Verdict
+from cos_xl.units import KINDS
 from cos_xl.validate.run import FileResult, validate_file
 from cos_xl.validate.safety import SafetyLimits, not_a_workbook
 
 if TYPE_CHECKING:  # the Ledger calls these functions; they only use it
     from cos_xl.ledger.store import Ledger
+    from cos_xl.ledger.unit_campaigns import RegisteredUnits
 
 OutcomeStatus = Literal["new", "duplicate", "error", "skipped", "refused", "other-key"]
 VERDICT_RU = {"PASS": "принят", "PASS_WITH_WARNINGS": "принят с предупреждениями",
               "FAIL": "отклонён"}
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(\d{4}[Qq][1-4])(?!\d)")
 _REGION = re.compile(r"^\d{2}$")
+#: the name ``cos-xl generate --units`` gives a unit's workbook: cos_2020Q3_77_45000000.xlsm
+_UNIT_IN_NAME = re.compile(r"^cos_(\d{4}Q[1-4])_(\d{2})_([A-Za-z0-9_-][A-Za-z0-9._-]{0,31})"
+                           r"\.xls[xm]$", re.IGNORECASE)
+#: how a unit is named in the intake summary, by kind
+UNIT_KIND_SHORT = {"municipality": "МО", "organisation": "организация"}
 _CHUNK = 1 << 20
 
 
@@ -61,6 +74,8 @@ class IntakeOutcome:
     findings: tuple[Finding, ...] = ()
     seconds: float = 0.0
     form_version: str | None = None  # of the form the file was issued on, once attributed
+    unit_id: str = ""  # a unit's return: the unit's id ('' for a region's own return)
+    unit_name: str = ""  # and its name as issued, when known
 
     @property
     def accepted(self) -> bool:
@@ -118,12 +133,33 @@ def _period_in_name(name: str) -> Period | None:
         return None
 
 
-def _attribution(result: FileResult) -> tuple[str, str, str, str] | None:
-    """(region, period, form id, form version) when the manifest's signature held, else None."""
+def _unit_in_name(name: str) -> tuple[str, str] | None:
+    """(region, unit id) of a unit's workbook under the name the generator gave it."""
+    match = _UNIT_IN_NAME.match(name)
+    return (match.group(2), match.group(3)) if match else None
+
+
+class _Attribution(NamedTuple):
+    region: str
+    period: str
+    form_id: str
+    form_version: str
+    unit: str = ""  # '' for a region's own return
+    unit_name: str = ""  # as the signed manifest gives it
+    unit_kind: str = ""
+
+
+def _attribution(result: FileResult) -> _Attribution | None:
+    """Whose return it is, when the manifest's signature held; else None."""
+    unit = result.unit_id or ""
+    unit_name = unit_kind = ""
     if result.manifest is not None:
         m = result.manifest
         region, period = str(m.get("region_code")), str(m.get("period"))
         form_id, form_version = str(m.get("form_id") or ""), str(m.get("form_version") or "")
+        listed = m.get("unit") if unit and isinstance(m.get("unit"), dict) else {}
+        unit_name = str(listed.get("name") or "")
+        unit_kind = str(listed["kind"]) if listed.get("kind") in KINDS else ""
     elif any(f.code == "template-unknown" for f in result.findings):
         # Signed by us, but a form this version does not know: whose it is, is still certain.
         region, period = str(result.region_code), str(result.period)
@@ -132,7 +168,8 @@ def _attribution(result: FileResult) -> tuple[str, str, str, str] | None:
         return None
     if not _REGION.match(region) or _period_in_name(period) is None:
         return None
-    return region, str(Period.parse(period)), form_id, form_version
+    return _Attribution(region, str(Period.parse(period)), form_id, form_version, unit,
+                        unit_name, unit_kind)
 
 
 def _claim(value: object) -> str | None:
@@ -140,31 +177,53 @@ def _claim(value: object) -> str | None:
     return None if value is None else "".join(ch for ch in str(value) if ch.isprintable())[:64]
 
 
-def _message(recorded: Recorded, attributed: bool) -> str:
+def unit_label(unit_id: str, name: str = "", kind: str = "") -> str:
+    """``МО 45000000 «Город»``: how the intake summary names a unit."""
+    label = f"{UNIT_KIND_SHORT.get(kind, 'МО/организация')} {unit_id}"
+    return f"{label} «{name}»" if name else label
+
+
+def _message(recorded: Recorded, attributed: bool, unit: str = "") -> str:
+    """The summary line; ``unit`` (a unit's return) names the unit first."""
     if recorded.outcome == "duplicate":
-        return (f"уже получен, версия {recorded.version}" if attributed
+        text = (f"уже получен, версия {recorded.version}" if attributed
                 else "уже получен (не опознан)")
-    if not attributed:
-        return "не опознан (сохранён без субъекта и периода)"
-    return f"{VERDICT_RU[recorded.verdict]}, версия {recorded.version}"
+    elif not attributed:
+        text = "не опознан (сохранён без субъекта и периода)"
+    else:
+        text = f"{VERDICT_RU[recorded.verdict]}, версия {recorded.version}"
+    return f"{unit}: {text}" if unit else text
 
 
 class _PreviousFigures:
     """The ``previous`` mappings by period, fetched once per intake run; those of a period
-    are fetched again after this run accepts a submission of it."""
+    are fetched again after this run accepts a submission of it. A unit's return is validated
+    with its unit's own figures (a mapping of its region to them, as the validator looks them
+    up by the manifest's region), fetched per region and period."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.by_period: dict[str, dict[str, dict]] = {}
+        self.units: dict[tuple[str, str], dict[str, dict]] = {}  # (period, region) -> by unit
 
-    def __call__(self, period: Period) -> Mapping[str, Mapping]:
+    def __call__(self, period: Period, region: str = "", unit: str = ""
+                 ) -> Mapping[str, Mapping]:
         key = str(period.previous())
-        if key not in self.by_period:
-            self.by_period[key] = self.ledger.previous_for_validation(period)
-        return self.by_period[key]
+        if not unit:
+            if key not in self.by_period:
+                self.by_period[key] = self.ledger.previous_for_validation(period)
+            return self.by_period[key]
+        if (key, region) not in self.units:
+            self.units[key, region] = {
+                unit_id: {"period": str(prev), "values": values} for unit_id, (prev, values)
+                in self.ledger.previous_unit_figures(key, region).items()}
+        entry = self.units[key, region].get(unit)
+        return {region: entry} if entry is not None else {}
 
     def accepted(self, period: str) -> None:
         self.by_period.pop(period, None)
+        for key in [key for key in self.units if key[0] == period]:
+            del self.units[key]
 
 
 class _Issued:
@@ -182,6 +241,30 @@ class _Issued:
         return self.by_period[period]
 
 
+class _IssuedUnits:
+    """The units issued a workbook, by period and region, from the ledger (None for a region
+    and period without them recorded: then every unit is taken)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.found: dict[tuple[str, str], RegisteredUnits | None] = {}
+
+    def __call__(self, period: str, region: str) -> RegisteredUnits | None:
+        if (period, region) not in self.found:
+            self.found[period, region] = self.ledger.unit_campaign(period, region)
+        return self.found[period, region]
+
+    def named(self, period: str, region: str, unit_id: str, name: str = "",
+              kind: str = "") -> tuple[str, str]:
+        """How the summary names the unit, and its name: as the manifest says, else as the
+        unit was issued."""
+        issued = self(period, region)
+        known = issued.unit(unit_id) if issued is not None else None
+        if known is not None:
+            name, kind = name or known.name, kind or known.kind
+        return unit_label(unit_id, name, kind), name
+
+
 def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
            allow_dev_key: bool = False, limits: SafetyLimits | None = None,
            period: Period | str | None = None, region: str | None = None,
@@ -192,14 +275,18 @@ def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
 
     Files that are no workbook by their content are passed over ("skipped"), never stored.
     With ``period``, a workbook of another period is "refused" and not stored; with ``region``
-    (the web intake: a region's upload link), so is a workbook of another region. A region the
-    period's recorded campaign did not issue a template to is rejected (``region-not-issued``).
+    (the web intake: a region's upload link), so is a workbook of another region, and a unit's
+    workbook (the link takes the region's own return). A region the period's recorded campaign
+    did not issue a template to is rejected (``region-not-issued``); so is a unit's return
+    whose unit is missing from the units recorded for its region and period, when they are
+    (``unit-not-issued``; a unit's return is checked against those, not the regions).
     ``names`` gives the name a file arrived with when it is kept under another (an upload
     spooled under a generated name); the ledger records that name.
     """
     limits = limits or SafetyLimits()
     only = Period.parse(period) if period is not None else None
-    scope = _Scope(_PreviousFigures(ledger), _Issued(ledger), only, region)
+    scope = _Scope(_PreviousFigures(ledger), _Issued(ledger), _IssuedUnits(ledger), only,
+                   region)
     guess: Period | None = only
     outcomes = []
     for path in paths:
@@ -218,6 +305,7 @@ def intake(ledger: Ledger, paths: Iterable[Path], key: SigningKey, *,
 class _Scope:
     previous: _PreviousFigures
     issued: _Issued
+    units: _IssuedUnits
     period: Period | None  # only this period is taken, when given
     region: str | None = None  # only this region is taken, when given
 
@@ -232,16 +320,21 @@ def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key:
         return IntakeOutcome(path, status, "FAIL", message, region, period,
                              seconds=time.perf_counter() - started)
 
-    def refused(period: str, region: str | None) -> IntakeOutcome:
+    def refused(period: str, region: str | None, unit: str = "", name: str = "",
+                kind: str = "") -> IntakeOutcome:
         if scope.region is not None and region != scope.region:
             return error(f"файл субъекта {region}, а принимается {scope.region}: не сохранён",
                          "refused", region, period)
+        if scope.region is not None and unit:
+            label = scope.units.named(period, str(region), unit, name, kind)[0]
+            return error(f"файл {label} субъекта {region}, а принимается отчёт самого "
+                         "субъекта: не сохранён", "refused", region, period)
         return error(f"файл периода {period}, а принимается {scope.period}: не сохранён",
                      "refused", region, period)
 
-    def out_of_scope(period: str, region: str | None) -> bool:
+    def out_of_scope(period: str, region: str | None, unit: str = "") -> bool:
         return ((scope.period is not None and period != str(scope.period))
-                or (scope.region is not None and region != scope.region))
+                or (scope.region is not None and (region != scope.region or bool(unit))))
 
     what = not_a_workbook(path, limits)
     if what is not None:
@@ -251,8 +344,8 @@ def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key:
     except OSError as exc:
         return error(f"не удалось прочитать файл: {exc.strerror or exc}")
     known = ledger.find(read.sha256)
-    if known is not None and out_of_scope(known.period, known.region_code):
-        return refused(known.period, known.region_code)
+    if known is not None and out_of_scope(known.period, known.region_code, known.unit_id):
+        return refused(known.period, known.region_code, known.unit_id)
     if known is not None and known.key_fingerprint not in (None, key.fingerprint):
         return error(f"уже получен (версия {known.version}), но проверен с другим ключом "
                      f"подписи (отпечаток {known.key_fingerprint}, сейчас {key.fingerprint}): "
@@ -261,32 +354,49 @@ def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key:
         recorded = ledger.record(Received(
             filename=name, sha256=read.sha256, size=read.size, data=read.data,
             received_at=ledger.clock(), verdict=known.verdict, region_code=known.region_code,
-            period=known.period, form_id=known.form_id, form_version=known.form_version))
+            period=known.period, form_id=known.form_id, form_version=known.form_version,
+            unit_id=known.unit_id))
+        label, unit_name = (scope.units.named(known.period, known.region_code, known.unit_id)
+                            if known.unit_id else ("", ""))
         return IntakeOutcome(path, recorded.outcome, recorded.verdict,
-                             _message(recorded, True), known.region_code, known.period,
+                             _message(recorded, True, label), known.region_code, known.period,
                              recorded.version, read.sha256, read.size, known.findings,
-                             time.perf_counter() - started, known.form_version or None)
+                             time.perf_counter() - started, known.form_version or None,
+                             known.unit_id, unit_name)
 
     guess = _period_in_name(name) or guess
+    named = _unit_in_name(name)  # a unit's workbook under its own name: its figures first
+    used = (None if guess is None else previous(guess, *named) if named else previous(guess))
     result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
-                           previous=previous(guess) if guess else None)
+                           previous=used)
     attribution = _attribution(result)
-    if attribution is not None and attribution[1] != str(guess):
-        right = previous(Period.parse(attribution[1]))
-        if attribution[0] in right:
+    if attribution is not None:  # validated with the figures of the wrong period or unit?
+        right = previous(Period.parse(attribution.period), attribution.region, attribution.unit)
+        if (used or {}).get(attribution.region) != right.get(attribution.region):
             result = validate_file(path, key, limits=limits, allow_dev_key=allow_dev_key,
                                    previous=right)
     if _stamp(path) != read.stamp:
         return error("файл изменился во время приёма: примите его ещё раз")
-    if attribution is not None and out_of_scope(attribution[1], attribution[0]):
-        return refused(attribution[1], attribution[0])
+    if attribution is not None and out_of_scope(attribution.period, attribution.region,
+                                                attribution.unit):
+        return refused(attribution.period, attribution.region, attribution.unit,
+                       attribution.unit_name, attribution.unit_kind)
     findings = tuple(result.findings)
     verdict = result.verdict
-    if attribution is not None:
-        issued = scope.issued(attribution[1])
-        if issued is not None and attribution[0] not in issued:
-            findings += (finding("region-not-issued", region=attribution[0],
-                                 period=attribution[1]),)
+    label = unit_name = ""
+    if attribution is not None and attribution.unit:
+        region, period, unit = attribution.region, attribution.period, attribution.unit
+        issued_units = scope.units(period, region)
+        if issued_units is not None and unit not in issued_units.ids:
+            findings += (finding("unit-not-issued", unit=unit, region=region, period=period),)
+            verdict = "FAIL"
+        label, unit_name = scope.units.named(period, region, unit, attribution.unit_name,
+                                             attribution.unit_kind)
+    elif attribution is not None:
+        issued = scope.issued(attribution.period)
+        if issued is not None and attribution.region not in issued:
+            findings += (finding("region-not-issued", region=attribution.region,
+                                 period=attribution.period),)
             verdict = "FAIL"
 
     if attribution is None:
@@ -295,17 +405,18 @@ def _take(ledger: Ledger, path: Path, name: str, key: SigningKey, allow_dev_key:
             received_at=ledger.clock(), verdict="FAIL", findings=tuple(result.findings),
             claimed_region_code=_claim(result.region_code), claimed_period=_claim(result.period))
     else:
-        region, period, form_id, form_version = attribution
         item = Received(
             filename=name, sha256=read.sha256, size=read.size, data=read.data,
-            received_at=ledger.clock(), verdict=verdict, region_code=region,
-            period=period, form_id=form_id, form_version=form_version,
-            findings=findings, values=result.values,
-            explanations=result.explanations, key_fingerprint=key.fingerprint)
+            received_at=ledger.clock(), verdict=verdict, region_code=attribution.region,
+            period=attribution.period, form_id=attribution.form_id,
+            form_version=attribution.form_version, findings=findings, values=result.values,
+            explanations=result.explanations, key_fingerprint=key.fingerprint,
+            unit_id=attribution.unit)
     recorded = ledger.record(item)
     if recorded.outcome == "new" and recorded.verdict in ACCEPTED:
         previous.accepted(item.period)
     return IntakeOutcome(path, recorded.outcome, recorded.verdict,
-                         _message(recorded, item.attributed), item.region_code, item.period,
-                         recorded.version, read.sha256, read.size, item.findings,
-                         time.perf_counter() - started, item.form_version or None)
+                         _message(recorded, item.attributed, label), item.region_code,
+                         item.period, recorded.version, read.sha256, read.size, item.findings,
+                         time.perf_counter() - started, item.form_version or None,
+                         item.unit_id, unit_name)

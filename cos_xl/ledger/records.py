@@ -23,7 +23,8 @@ def utc(moment: dt.datetime) -> dt.datetime:
 class Received:
     """One file as it is to be recorded. ``region_code``, ``period`` and ``version`` are None for
     an unattributed file (its manifest could not be trusted); ``data`` is None only for a file
-    over the safety size limit."""
+    over the safety size limit. ``unit_id`` is the unit whose return it is (one level down), ''
+    for a region's own return."""
 
     filename: str
     sha256: str
@@ -41,6 +42,7 @@ class Received:
     claimed_region_code: str | None = None
     claimed_period: str | None = None
     key_fingerprint: str | None = None  # of the key the manifest was verified with
+    unit_id: str = ""
 
     @property
     def attributed(self) -> bool:
@@ -53,8 +55,9 @@ class Recorded:
 
     outcome: str  # "new" | "duplicate"
     submission_id: int
-    version: int | None  # None for an unattributed file
+    version: int | None  # None for an unattributed file; else per region, period and unit
     verdict: Verdict
+    unit_id: str = ""  # '' for a region's own return
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def submission_from_row(row) -> Submission:
         filename=row.filename, received_at=utc(row.received_at), verdict=row.verdict,
         findings=findings_from_json(row.findings), values=dict(row.input_values or {}),
         explanations=dict(row.explanations or {}),
-        key_fingerprint=row.key_fingerprint,
+        key_fingerprint=row.key_fingerprint, unit_id=row.unit_id or "",
     )
 
 

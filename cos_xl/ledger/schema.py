@@ -6,15 +6,23 @@ same schema; a test compares the two.
   workbook, no manifest, a forged signature) is kept too, with ``region_code``, ``period`` and
   ``version`` NULL — "unattributed" — and verdict FAIL; what its manifest claims, if anything, is
   kept in ``claimed_region_code`` / ``claimed_period`` for the person who sorts it out.
+  ``unit_id`` says whose return it is one level down: empty for a region's own return (the
+  federal level), else the id of the unit (municipality or organisation, :mod:`cos_xl.units`)
+  whose return the region collected. Every federal query (latest accepted, status,
+  consolidation, previous figures) reads only the rows with an empty ``unit_id``. It is empty,
+  not NULL, so that the unique constraints hold for the regions' own returns too.
 * ``receipts``: every time a file came in, including identical bytes sent again.
 * ``upload_tokens``, ``users``, ``web_sessions``: who may use the web intake (``cos-xl serve``):
   regions' upload links, federal accounts and their sessions, secrets stored hashed.
 * ``campaigns``: per period, the campaign settings the templates were generated with, the
   regions issued a template and the fingerprint of the signing key (``cos-xl generate --db``,
   ``cos-xl campaign register``), so that status and consolidation need no ``--config``.
+* ``unit_campaigns``: per period and region, the units issued a workbook (id, name and kind as
+  issued), the campaign settings and the fingerprint of the signing key (``cos-xl generate
+  --units --db``): what the unit status and the regional rollup read.
 
-Uniqueness does the bookkeeping: one version number per region and period, and the same bytes
-only once per region and period (once among the unattributed files).
+Uniqueness does the bookkeeping: one version number per region, period and unit, and the same
+bytes only once per region, period and unit (once among the unattributed files).
 """
 
 from __future__ import annotations
@@ -76,8 +84,10 @@ submissions = Table(
     Column("tool_version", String(32), nullable=False),
     # Fingerprint of the key the manifest was verified with (cos_xl.signing); NULL before 0002.
     Column("key_fingerprint", String(16), nullable=True),
-    UniqueConstraint("region_code", "period", "version"),
-    UniqueConstraint("region_code", "period", "sha256"),
+    # the unit whose return this is (cos_xl.units); '' for a region's own return (since 0004)
+    Column("unit_id", String(32), nullable=False, server_default=""),
+    UniqueConstraint("region_code", "period", "unit_id", "version"),
+    UniqueConstraint("region_code", "period", "unit_id", "sha256"),
     CheckConstraint("verdict IN ('PASS', 'PASS_WITH_WARNINGS', 'FAIL')", name="verdict"),
     CheckConstraint(
         "(region_code IS NULL AND period IS NULL AND version IS NULL AND verdict = 'FAIL') OR "
@@ -95,6 +105,19 @@ campaigns = Table(
     # the campaign settings as given (cos_xl.campaign.Campaign, JSON): deadline, targets, form
     Column("campaign", JSON, nullable=False),
     Column("regions", JSON, nullable=False),  # codes of the regions issued a template
+    Column("key_fingerprint", String(16), nullable=False),
+    Column("dev_key", Boolean, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("tool_version", String(32), nullable=False),
+)
+
+unit_campaigns = Table(
+    "unit_campaigns", metadata,
+    Column("period", String(6), primary_key=True),
+    Column("region_code", String(2), primary_key=True),
+    Column("units", JSON, nullable=False),  # [{"id", "name", "kind"}, …] as issued, by id
+    # the campaign settings as given (cos_xl.campaign.Campaign, JSON)
+    Column("campaign", JSON, nullable=False),
     Column("key_fingerprint", String(16), nullable=False),
     Column("dev_key", Boolean, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),

@@ -1,10 +1,17 @@
 """The ledger: record received files as versions, read submissions back.
 
 A file is recorded in one transaction of its own: the bytes (once per digest), the submission
-with the next version number of its region and period, and a receipt. Identical bytes for the
-same region and period are not stored again: a receipt says they came in once more. Writers of
-one region and period are serialised (SQLite: the database write lock; PostgreSQL: an advisory
-lock), and unique constraints make a lost race an error that is retried, never a duplicate.
+with the next version number of its region, period and unit, and a receipt. Identical bytes for
+the same region, period and unit are not stored again: a receipt says they came in once more.
+Writers of one region, period and unit are serialised (SQLite: the database write lock;
+PostgreSQL: an advisory lock), and unique constraints make a lost race an error that is retried,
+never a duplicate.
+
+Two levels share the tables: a region's own return (``unit_id`` '') and, one level down, the
+returns of its units (municipalities, organisations). Every federal reading — latest accepted,
+overview, status, previous figures, the submissions consolidation and the web pages read — sees
+only the regions' own returns (:data:`REGION_LEVEL`); the units' are read by the ``unit_*`` and
+``*_units`` methods, one region at a time.
 """
 
 from __future__ import annotations
@@ -44,11 +51,15 @@ if TYPE_CHECKING:
     from cos_xl.ledger.campaigns import RegisteredCampaign
     from cos_xl.ledger.intake import IntakeOutcome
     from cos_xl.ledger.status import StatusRow
+    from cos_xl.ledger.unit_campaigns import RegisteredUnits
     from cos_xl.signing import SigningKey
+    from cos_xl.units import Unit
     from cos_xl.validate.safety import SafetyLimits
 
 _RETRIES = 8
 S = submissions.c
+#: the rows of the regions' own returns: what every federal reading is restricted to
+REGION_LEVEL = S.unit_id == ""
 
 
 def _now() -> dt.datetime:
@@ -105,7 +116,8 @@ class Ledger:
 
     def record(self, item: Received) -> Recorded:
         """Store one received file (or recognise its bytes) in a transaction of its own."""
-        lock = f"{item.region_code}/{item.period}" if item.attributed else "unattributed"
+        lock = ("unattributed" if not item.attributed else
+                f"{item.region_code}/{item.period}" + (f"/{item.unit_id}" if item.unit_id else ""))
         for attempt in range(_RETRIES):
             try:
                 with writing(self.engine, lock) as conn:
@@ -124,13 +136,15 @@ class Ledger:
         return LedgerError(f"Не удалось записать {item.filename} в реестр {self.url}: {reason}")
 
     def _record(self, conn: Connection, item: Received) -> Recorded:
-        same = (and_(S.region_code == item.region_code, S.period == item.period)
+        same = (and_(S.region_code == item.region_code, S.period == item.period,
+                     S.unit_id == item.unit_id)
                 if item.attributed else S.region_code.is_(None))
         existing = conn.execute(select(S.id, S.version, S.verdict)
                                 .where(same, S.sha256 == item.sha256)).first()
         if existing is not None:
             self._receipt(conn, existing.id, item, "duplicate")
-            return Recorded("duplicate", existing.id, existing.version, existing.verdict)
+            return Recorded("duplicate", existing.id, existing.version, existing.verdict,
+                            item.unit_id)
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         conn.execute(insert(blobs).values(sha256=item.sha256, size=item.size, data=item.data)
                      .on_conflict_do_nothing(index_elements=["sha256"]))
@@ -145,9 +159,10 @@ class Ledger:
             input_values=dict(item.values), explanations=dict(item.explanations),
             claimed_region_code=item.claimed_region_code, claimed_period=item.claimed_period,
             tool_version=__version__, key_fingerprint=item.key_fingerprint,
+            unit_id=item.unit_id,
         )).inserted_primary_key[0]
         self._receipt(conn, new_id, item, "new")
-        return Recorded("new", new_id, version, item.verdict)
+        return Recorded("new", new_id, version, item.verdict, item.unit_id)
 
     @staticmethod
     def _receipt(conn: Connection, submission_id: int, item: Received, outcome: str) -> None:
@@ -159,7 +174,8 @@ class Ledger:
     # --- reading ---------------------------------------------------------------------------
 
     def find(self, sha256: str) -> Submission | None:
-        """The attributed submission with these bytes, if any (the earliest if several)."""
+        """The attributed submission with these bytes, if any (the earliest if several), of
+        either level: a unit's return says so in its ``unit_id``."""
         with self.engine.connect() as conn:
             row = conn.execute(select(submissions).where(
                 S.sha256 == sha256, S.region_code.is_not(None)).order_by(S.id).limit(1)).first()
@@ -167,8 +183,9 @@ class Ledger:
 
     def submissions(self, period: Period | str,
                     region: str | None = None) -> list[Submission]:
-        """Every stored version of the period (of one region if given), by region and version."""
-        query = select(submissions).where(S.period == str(Period.parse(period)))
+        """Every stored version of the regions' own returns of the period (of one region if
+        given), by region and version."""
+        query = select(submissions).where(S.period == str(Period.parse(period)), REGION_LEVEL)
         if region is not None:
             query = query.where(S.region_code == region)
         with self.engine.connect() as conn:
@@ -176,35 +193,97 @@ class Ledger:
         return [submission_from_row(row) for row in rows]
 
     def latest_accepted(self, period: Period | str) -> dict[str, Submission]:
-        """Region code → its latest accepted version (a later rejected version does not
-        replace it), in code order; regions with nothing accepted are absent."""
+        """Region code → the latest accepted version of its own return (a later rejected
+        version does not replace it), in code order; regions with nothing accepted are absent.
+        Units' returns are never among them."""
+        return {sub.region_code: sub for sub in self._latest_accepted(period, REGION_LEVEL)}
+
+    def _latest_accepted(self, period: Period | str, *where) -> list[Submission]:
+        """The latest accepted version of each region and unit of the rows ``where`` selects,
+        by region and unit."""
         period = str(Period.parse(period))
-        latest = (select(S.region_code, func.max(S.version).label("version"))
-                  .where(S.period == period, S.verdict.in_(ACCEPTED))
-                  .group_by(S.region_code).subquery())
+        latest = (select(S.region_code, S.unit_id, func.max(S.version).label("version"))
+                  .where(S.period == period, S.verdict.in_(ACCEPTED), *where)
+                  .group_by(S.region_code, S.unit_id).subquery())
         query = (select(submissions)
                  .join(latest, and_(S.region_code == latest.c.region_code,
+                                    S.unit_id == latest.c.unit_id,
                                     S.version == latest.c.version))
-                 .where(S.period == period).order_by(S.region_code))
+                 .where(S.period == period, *where).order_by(S.region_code, S.unit_id))
         with self.engine.connect() as conn:
-            return {row.region_code: submission_from_row(row) for row in conn.execute(query)}
+            return [submission_from_row(row) for row in conn.execute(query)]
 
     def overview(self, period: Period | str) -> list[tuple[str, int, str, dt.datetime]]:
-        """(region, version, verdict, received at) of every version of the period: what the
-        status needs, without the stored values."""
+        """(region, version, verdict, received at) of every version of the regions' own
+        returns of the period: what the status needs, without the stored values."""
         query = (select(S.region_code, S.version, S.verdict, S.received_at)
-                 .where(S.period == str(Period.parse(period)))
+                 .where(S.period == str(Period.parse(period)), REGION_LEVEL)
                  .order_by(S.region_code, S.version))
         with self.engine.connect() as conn:
             return [(r.region_code, r.version, r.verdict, utc(r.received_at))
                     for r in conn.execute(query)]
 
+    # --- one level down: the units of a region ---------------------------------------------
+
+    def unit_submissions(self, period: Period | str, region: str,
+                         unit_id: str | None = None) -> list[Submission]:
+        """Every stored version of the units' returns of one region and period (of one unit if
+        given), by unit and version."""
+        query = select(submissions).where(S.period == str(Period.parse(period)),
+                                          S.region_code == region, S.unit_id != "")
+        if unit_id is not None:
+            query = query.where(S.unit_id == unit_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(S.unit_id, S.version)).all()
+        return [submission_from_row(row) for row in rows]
+
+    def latest_accepted_units(self, period: Period | str,
+                              region: str) -> dict[str, Submission]:
+        """Unit id → the latest accepted version of the unit's return (PASS or
+        PASS_WITH_WARNINGS; a later rejected version does not replace it), by id; units with
+        nothing accepted are absent. What the regional rollup sums."""
+        found = self._latest_accepted(period, S.region_code == region, S.unit_id != "")
+        return {sub.unit_id: sub for sub in sorted(found, key=lambda sub: sub.unit_id)}
+
+    def unit_overview(self, period: Period | str,
+                      region: str) -> list[tuple[str, int, str, dt.datetime]]:
+        """(unit id, version, verdict, received at) of every version of the units' returns of
+        one region and period, by unit and version: what the unit status needs."""
+        query = (select(S.unit_id, S.version, S.verdict, S.received_at)
+                 .where(S.period == str(Period.parse(period)), S.region_code == region,
+                        S.unit_id != "")
+                 .order_by(S.unit_id, S.version))
+        with self.engine.connect() as conn:
+            return [(r.unit_id, r.version, r.verdict, utc(r.received_at))
+                    for r in conn.execute(query)]
+
+    def previous_unit_figures(self, period: Period | str, region: str
+                              ) -> dict[str, tuple[Period, dict[str, float]]]:
+        """Unit id → (period, {indicator code: value}) of its latest accepted return of
+        ``period``: the units' counterpart of :meth:`previous_figures`."""
+        parsed = Period.parse(period)
+        return {unit: (parsed, indicator_figures(sub))
+                for unit, sub in self.latest_accepted_units(parsed, region).items()}
+
+    def register_units(self, period: Period | str, region_code: str, units: Iterable[Unit],
+                       campaign: Campaign, key: SigningKey) -> RegisteredUnits:
+        """Record the units of a region issued a workbook for a period (see
+        :func:`cos_xl.ledger.unit_campaigns.register_units`)."""
+        from cos_xl.ledger.unit_campaigns import register_units
+        return register_units(self.engine, period, region_code, units, campaign, key,
+                              self.clock())
+
+    def unit_campaign(self, period: Period | str, region_code: str) -> RegisteredUnits | None:
+        """The units recorded for a period and region, or None."""
+        from cos_xl.ledger.unit_campaigns import registered_units
+        return registered_units(self.engine, period, region_code)
+
     def periods(self) -> list[str]:
-        """Every period the ledger knows — of a campaign, a submission or an upload link —
-        newest first."""
+        """Every period the ledger knows — of a campaign, a region's submission or an upload
+        link — newest first."""
         from cos_xl.ledger.schema import campaigns, upload_tokens
         with self.engine.connect() as conn:
-            found = set(conn.execute(select(S.period).where(S.period.is_not(None))
+            found = set(conn.execute(select(S.period).where(S.period.is_not(None), REGION_LEVEL)
                                      .distinct()).scalars())
             found |= set(conn.execute(select(campaigns.c.period)).scalars())
             found |= set(conn.execute(select(upload_tokens.c.period).distinct()).scalars())
