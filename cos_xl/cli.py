@@ -471,15 +471,24 @@ def demo(
     through_libreoffice: Annotated[bool, typer.Option(
         "--through-libreoffice", help="Регионы заполняют и сохраняют файлы в LibreOffice "
         "(медленнее; нужны libreoffice-calc-nogui и python3-uno).")] = False,
+    units: Annotated[bool, typer.Option(
+        "--units", help="Раунд внутри субъекта: сбор отчётов МО и свод в отчёт субъекта "
+                        "(cos-xl rollup).")] = False,
+    region: Annotated[str, typer.Option(
+        metavar="КОД", help="С --units: субъект (есть синтетические МО для 77, 16, 54).")] = "77",
 ) -> None:
     """Весь отчётный раунд на встроенных синтетических данных: шаблоны, заполнение (с
-    типичными ошибками), приём, статус, национальная сводка."""
+    типичными ошибками), приём, статус, национальная сводка; с --units — сбор с МО одного
+    субъекта и свод."""
     from cos_xl.consolidate.console import print_national
     from cos_xl.demo.round import run_demo
     from cos_xl.demo.sample import SYNTHETIC_NOTE
     from cos_xl.ledger.report import print_status
 
     out_console = wide_console()
+    if units:
+        _demo_units(out, region.strip(), period, out_console)
+        return
     out_console.print(f"[bold]Демонстрация: отчётный раунд {period}[/]. {SYNTHETIC_NOTE}")
     try:
         result = run_demo(out, seed=seed, period=period,
@@ -491,6 +500,24 @@ def demo(
     print_national(result.report, out_console)
     total = sum(result.seconds.values())
     out_console.print(f"[bold]Готово за {total:.1f} с.[/] Файлы:")
+    for label, path in result.paths.items():
+        out_console.print(f"  {label}: {path}")
+
+
+def _demo_units(out: Path, region: str, period: str, out_console) -> None:
+    from cos_xl.demo.sample import SYNTHETIC_NOTE
+    from cos_xl.demo.units_round import run_units_demo
+    from cos_xl.rollup.console import print_rollup
+
+    out_console.print(f"[bold]Демонстрация: сбор {period} с МО субъекта {region} и свод[/]. "
+                      f"{SYNTHETIC_NOTE}")
+    try:
+        result = run_units_demo(out, region_code=region, period=period,
+                                step=lambda text: out_console.print(f"• {text}"))
+    except CosXlError as exc:
+        raise _fail(exc) from exc
+    print_rollup(result.result, out_console)
+    out_console.print(f"[bold]Готово за {result.seconds:.1f} с.[/] Файлы:")
     for label, path in result.paths.items():
         out_console.print(f"  {label}: {path}")
 

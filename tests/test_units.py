@@ -395,3 +395,27 @@ def test_a_hostile_unit_file_is_refused_into_the_units_ledger(case, unit_templat
         assert outcome.verdict == "FAIL" and outcome.status in ("new", "skipped", "error")
         assert ledger.latest_accepted_units(PERIOD, "77") == {}
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [name]
+
+
+# -- the shipped synthetic units and the demo of a region's round ------------------------------
+
+@pytest.mark.parametrize("code", ["77", "16", "54"])
+def test_the_shipped_units_are_the_synthetic_ones_and_say_so(code):
+    from cos_xl.demo.units_round import shipped_units
+    units = load_units(shipped_units(code))
+    kind = units[0].kind
+    assert units == synthetic_units(get_region(code), len(units), kind)
+    assert all("синтетическ" in unit.name for unit in units)
+
+
+def test_demo_units_runs_a_regions_round_through_the_cli(tmp_path):
+    out = tmp_path / "demo"
+    done = subprocess.run([sys.executable, "-m", "cos_xl.cli", "demo", "--units", "--out",
+                           str(out)], capture_output=True, text=True,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Свод без 77000012 не собирается" in done.stdout
+    assert "Учтено: 12 из 12" in done.stdout and "проверка: PASS" in done.stdout
+    rolled = out / "rollup" / "cos_2020Q3_77.xlsm"
+    checked = validate_file(rolled, DEV_KEY, allow_dev_key=True)
+    assert checked.verdict == "PASS" and [f.code for f in checked.findings] == ["rollup-sheet"]
