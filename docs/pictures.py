@@ -4,7 +4,8 @@
 
 Runs the demo round into a temporary folder, takes a region's return with a typical mistake,
 validates and annotates it as ``cos-xl validate --annotate`` does, and prints single sheets
-(and those of an accepted return and of the validation report) to PNG: LibreOffice headless prints the annotated copy to PDF, ``pdftoppm`` turns the page of a
+(and those of an accepted return, of the validation report, of a region's rollup «Свод по МО»
+and of a municipality's title sheet) to PNG: LibreOffice headless prints the annotated copy to PDF, ``pdftoppm`` turns the page of a
 sheet (found by its text) into a PNG cropped to the text.
 """
 
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from cos_xl.demo.round import run_demo
+from cos_xl.demo.units_round import run_units_demo
 from cos_xl.office import find_soffice
 from cos_xl.signing import resolve_key
 from cos_xl.validate.annotate import annotate
@@ -100,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
             render_page(clean, "Показатели (рассчитываются", args.out / "indicators.png"),
             render_page(clean, "Как заполнить", args.out / "instructions.png"),
             render_page(report, "Сообщение", args.out / "validation-report.png"),
+        ]
+        units = run_units_demo(scratch / "units")
+        rolled = to_pdf(units.result.path, scratch)
+        unit_book = to_pdf(units.paths["Шаблоны МО"] / f"cos_2020Q3_77_{units.units[0].unit_id}.xlsm",
+                           scratch)
+        pictures += [
+            render_page(rolled, "Свод отчётов муниципальных", args.out / "svod-po-mo.png"),
+            render_page(unit_book, "Код МО / организации", args.out / "unit-title.png"),
         ]
     for picture in pictures:
         print(picture)
