@@ -194,6 +194,9 @@ def units_json(status: UnitStatus, *, now: dt.datetime | None = None) -> dict:
     }
 
 
+_SHORT_KIND = {"муниципальное образование": "МО"}
+
+
 def print_unit_status(status: UnitStatus, console: Console) -> None:
     """The table of the units and the summary line."""
     from cos_xl.ledger.report import moscow_time
@@ -201,13 +204,18 @@ def print_unit_status(status: UnitStatus, console: Console) -> None:
     table = Table(title=f"Период {status.period}, субъект {status.region_code} "
                         f"({status.region_name}), срок {status.deadline:%d.%m.%Y}",
                   title_justify="left")
-    for column in ("Код", "Наименование", "Вид", "Статус", "Версия", "Получен (МСК)", "Срок",
-                   "Примечание"):
-        table.add_column(column)
+    # the code, state and dates never wrap; the name takes the room that is left
+    table.add_column("Код", no_wrap=True)
+    table.add_column("Наименование", min_width=24, ratio=1)
+    table.add_column("Вид", max_width=14)
+    for column in ("Статус", "Версия", "Получен (МСК)", "Срок"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Примечание")
     style = {"not_received": "dim", "rejected": "red", "accepted_with_warnings": "yellow",
              "accepted": "green"}
     for row in status.rows:
-        table.add_row(escape(row.unit_id), escape(row.name) or "—", row.kind_ru or "—",
+        table.add_row(escape(row.unit_id), escape(row.name) or "—",
+                      _SHORT_KIND.get(row.kind_ru or "", row.kind_ru or "—"),
                       f"[{style[row.state]}]{row.state_ru}[/]",
                       str(row.latest_version) if row.latest_version else "",
                       moscow_time(row.latest_received_at),
