@@ -350,7 +350,7 @@ def test_status_per_unit_through_the_command(tmp_path, unit_templates):
     lines = text.stdout.splitlines()
     assert "Период 2020Q3, субъект 77 (г. Москва), срок 15.10.2020" in text.stdout
     town_line = next(line for line in lines if TOWN.unit_id in line)
-    assert "принят с предупреждениями" in town_line and "муниципальное образование" in town_line
+    assert "принят с предупреждениями" in town_line and "│ МО " in town_line
     village_line = next(line for line in lines if VILLAGE.unit_id in line)
     assert "не получен" in village_line and "просрочен" in village_line
     school_line = next(line for line in lines if SCHOOL.unit_id in line)
