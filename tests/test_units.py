@@ -419,3 +419,20 @@ def test_demo_units_runs_a_regions_round_through_the_cli(tmp_path):
     rolled = out / "rollup" / "cos_2020Q3_77.xlsm"
     checked = validate_file(rolled, DEV_KEY, allow_dev_key=True)
     assert checked.verdict == "PASS" and [f.code for f in checked.findings] == ["rollup-sheet"]
+
+
+def test_a_unit_name_like_a_formula_stays_text_everywhere(tmp_path):
+    sly = Unit("77-x", '=HYPERLINK("http://evil.example","Нажмите")', "organisation")
+    book = generate(PERIOD, tmp_path, DEV_KEY, regions=["77"], units=[sly]).paths[0]
+    title = openpyxl.load_workbook(book)["Титул"]
+    cells = [c for row in title.iter_rows() for c in row if c.value == sly.name]
+    assert cells and all(c.data_type == "s" for c in cells)
+    result = validate_file(filled_with(book, tmp_path / "f"), DEV_KEY, allow_dev_key=True)
+    assert result.verdict == "PASS", result.findings
+
+
+def filled_with(book: Path, folder: Path) -> Path:
+    folder.mkdir()
+    out = folder / book.name
+    out.write_bytes(fill_workbook(book.read_bytes(), sample_unit(REGION, PERIOD, 0.1)))
+    return out
