@@ -28,12 +28,7 @@ from cos_xl.cli_app import (  # noqa: F401  (app: the entry point cos_xl.cli:app
     AcceptDevKey, DbOption, FilesArgument, KeyFileOption, PeriodOption, RegionsOption, _fail, app,
     command, console, sub_app, subcommand, wide_console,
 )
-
-
-def _parse_regions(text: str | None) -> list[str] | None:
-    if not text:
-        return None
-    return [part.strip() for part in text.split(",") if part.strip()]
+from cos_xl.cli_app import parse_regions as _parse_regions
 
 
 @command()

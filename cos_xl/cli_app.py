@@ -85,3 +85,10 @@ RegionsOption = Annotated[Optional[str], typer.Option(
                          "субъекты периода.")]
 FilesArgument = Annotated[list[Path], typer.Argument(
     metavar="ФАЙЛ_ИЛИ_ПАПКА...", help="Присланные книги или папки с ними.")]
+
+
+def parse_regions(text: str | None) -> list[str] | None:
+    """``--regions 77,50`` as codes; None for every region."""
+    if not text:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]

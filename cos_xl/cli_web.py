@@ -3,18 +3,23 @@ accounts (``users``)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from cos_xl.campaign import load_campaign
 from cos_xl.cli_app import (
     AcceptDevKey, DbOption, KeyFileOption, PeriodOption, command, console, fail, sub_app,
-    subcommand,
+    parse_regions, subcommand,
 )
+from cos_xl.files import write_atomically
 from cos_xl.periods import Period
+from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
+
 
 @command()
 def serve(
@@ -123,7 +128,7 @@ def tokens_issue(
                    "которые больше нигде не хранятся; укажите другой файл")
     with open_ledger(db) as ledger:
         if regions:
-            codes = [r.code for r in select_regions(_parse_regions(regions), parsed.year,
+            codes = [r.code for r in select_regions(parse_regions(regions), parsed.year,
                                                     parsed.quarter)]
         else:
             registered = ledger.campaign(parsed)
@@ -154,7 +159,7 @@ def tokens_revoke(
     from cos_xl.ledger import open_ledger
     parsed = Period.parse(period)
     with open_ledger(db) as ledger:
-        revoked = ledger.access.revoke_links(parsed, _parse_regions(regions))
+        revoked = ledger.access.revoke_links(parsed, parse_regions(regions))
     console.print(f"Отозвано ссылок: {len(revoked)}"
                   + (f" ({', '.join(revoked)})" if revoked else ""))
 
