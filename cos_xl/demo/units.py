@@ -60,7 +60,9 @@ def unit_shares(units: tuple[Unit, ...], seed: int = 0) -> dict[str, float]:
 def sample_unit(region: Region, period: Period | str, share: float, seed: int = 0,
                 form: Form | None = None) -> dict[str, object]:
     """Every input of the form for a unit holding ``share`` of the region: counts rounded down
-    (at least one organisation where there are pupils), texts and systems as the region's."""
+    (at least one organisation where there are pupils), texts and systems as the region's.
+    The «из них» counts of organisations follow the region's proportion of the unit's own
+    organisations (rounded), so that a unit of one school is not 0 % where its region is 99 %."""
     form = form or load_form()
     values = sample_region(region, Period.parse(period), seed, form)
     out: dict[str, object] = {}
@@ -73,4 +75,9 @@ def sample_unit(region: Region, period: Period | str, share: float, seed: int = 
                            ("students_spo", "orgs_spo")):
         if out.get(students) and not out.get(orgs):
             out[orgs] = 1
+    for item in form.inputs:
+        total = item.part_of
+        if total and total.startswith("orgs_") and values.get(total):
+            ratio = int(values[item.id] or 0) / int(values[total])
+            out[item.id] = min(int(out[total]), round(int(out[total]) * ratio))
     return out
