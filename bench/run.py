@@ -13,7 +13,7 @@ What the workbooks are
 ----------------------
 * 85: the 85 regional templates of 2020Q3 (``cos_xl.generate``, dev key), each filled with the
   SYNTHETIC figures of ``cos_xl.demo.sample.sample_inputs`` (and the explanations of
-  ``sample_explanations``) by ``cos_xl.demo.fill.fill_workbook``: input cells typed, formula
+  ``sample_explanations``) by ``cos_xl.fill.fill_workbook``: input cells typed, formula
   caches computed as an office program would, no office program involved.
 * 2,500: 2,500 *distinct* filled returns made the same way from the templates of successive
   periods — 2020Q3, 2020Q4, … (85 regions per period before 2023, 89 from 2023), as many periods
@@ -324,7 +324,7 @@ def plan_periods(count: int) -> list[tuple[str, list[str] | None]]:
 
 def _fill_period(job: tuple[str, str, str]) -> list[str]:
     """Fill every template of one period with the synthetic figures; the paths written."""
-    from cos_xl.demo.fill import fill_workbook
+    from cos_xl.fill import fill_workbook
     from cos_xl.demo.sample import sample_explanations, sample_inputs
     period, templates, out = job
     values = sample_inputs(period, seed=0)

@@ -5,7 +5,7 @@ run, into a fresh ledger each.
     python bench/serve.py [--rounds 3] [--workers N] [--pg postgresql://…]
 
 The returns are every region's 2020Q3 template filled with the demo's synthetic figures
-(``cos_xl.demo.fill``), each sent by its region's upload link through ``POST
+(``cos_xl.fill``), each sent by its region's upload link through ``POST
 /api/v1/submissions`` from its own thread (all released together by a barrier). The server is a
 real ``cos-xl serve`` process (uvicorn, worker processes), started and warmed up before the
 clock starts; each request's response time is measured by the client, the round's total from

@@ -13,7 +13,7 @@ Everything happens in a temporary folder, for region 77 and 2020Q4, with the dev
    do without the skeleton, on a sample spread over the units (``--naive-builds``), per file
    extrapolated; its bytes are compared with the fast path's.
 2. Each workbook filled with the SYNTHETIC figures of ``sample_unit`` (its share of the region,
-   ``unit_shares``) by ``cos_xl.demo.fill.fill_workbook``: the units' side, not the tool's
+   ``unit_shares``) by ``cos_xl.fill.fill_workbook``: the units' side, not the tool's
    work; timed apart.
 3. ``Ledger.intake`` of every return into a fresh SQLite ledger where the units were
    registered (``register_units``): total, median per file, and the process's VmHWM/VmRSS every
@@ -294,7 +294,7 @@ def loadavg() -> str:
 
 def fill_returns(paths: list[Path], out: Path) -> dict[str, dict]:
     """Write each unit's SYNTHETIC figures into its workbook; unit id -> the figures written."""
-    from cos_xl.demo.fill import fill_workbook, read_manifest
+    from cos_xl.fill import fill_workbook, read_manifest
     from cos_xl.demo.units import sample_unit, unit_shares
     from cos_xl.regions import get_region
     from cos_xl.spec import load_form

@@ -1,6 +1,6 @@
 """Small pieces of SpreadsheetML every part of cos_xl needs the same way: Excel's ``_xHHHH_``
 escapes in text, A1 cell references, and the attributes of a start tag. Used by the validator's
-reader (:mod:`cos_xl.validate.ooxml`), the demo's cell patcher (:mod:`cos_xl.demo.xlsxpatch`)
+reader (:mod:`cos_xl.validate.ooxml`), the cell patcher (:mod:`cos_xl.xlsxpatch`)
 and the template batch renderer (:mod:`cos_xl.template.batch`). Standard library only."""
 
 from __future__ import annotations

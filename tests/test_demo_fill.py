@@ -14,9 +14,9 @@ import pytest
 from helpers import DEV_KEY, build
 
 from cos_xl import core
-from cos_xl.demo.fill import cached_values, fill_workbook, read_manifest
+from cos_xl.fill import cached_values, fill_workbook, read_manifest
 from cos_xl.demo.sample import sample_inputs, target_not_met_rule
-from cos_xl.demo.xlsxpatch import ERROR_VALUE, PatchError, XlsxPackage, replace_members
+from cos_xl.xlsxpatch import ERROR_VALUE, PatchError, XlsxPackage, replace_members
 from cos_xl.spec import load_form
 from cos_xl.validate.ooxml import read_package
 from cos_xl.validate.run import validate_file
@@ -176,7 +176,7 @@ def test_unknown_ids_and_missing_cells_are_refused(templates):
     with pytest.raises(PatchError, match="explanation"):
         fill_workbook(templates[FULL], {}, {"no-such-rule": "…"})
     book = XlsxPackage(templates[FULL])
-    from cos_xl.demo.xlsxpatch import Constant
+    from cos_xl.xlsxpatch import Constant
     with pytest.raises(PatchError, match="not in the sheet XML"):
         book.set_cells({"Данные!Z999": Constant(1)})
     with pytest.raises(PatchError):

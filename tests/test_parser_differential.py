@@ -1,6 +1,6 @@
 """A parser-differential corpus: the validator against LibreOffice on variants of two real
 returns, one filled and saved by LibreOffice, one written by XlsxWriter (the generator's
-template filled at the XML level, cos_xl.demo.fill).
+template filled at the XML level, cos_xl.fill).
 
 * An honest variant rewrites the markup only (tests/package_variants.py: ``HONEST``):
   LibreOffice reads every input and indicator as in the plain file, and the validator gives the
@@ -29,7 +29,7 @@ from helpers import DEV_KEY, write
 from package_variants import DISGUISED, HONEST, LABEL, shown_in_ods, split_address
 from test_validate_values import CLEAN
 
-from cos_xl.demo.fill import cached_values, fill_workbook
+from cos_xl.fill import cached_values, fill_workbook
 from cos_xl.errors import OfficeError
 from cos_xl.spec import load_form
 from cos_xl.validate.report import to_json

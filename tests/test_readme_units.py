@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cos_xl.demo.fill import fill_workbook
+from cos_xl.fill import fill_workbook
 from cos_xl.demo.units import sample_unit, unit_shares
 from cos_xl.demo.units_round import shipped_units
 from cos_xl.generate import generate

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 
 from cos_xl.campaign import Campaign
-from cos_xl.demo.fill import fill_workbook, read_manifest
+from cos_xl.fill import fill_workbook, read_manifest
 from cos_xl.demo.units import sample_unit, synthetic_units, unit_shares, units_csv
-from cos_xl.demo.xlsxpatch import Constant, XlsxPackage
+from cos_xl.xlsxpatch import Constant, XlsxPackage
 from cos_xl.generate import GenerateError, generate, template_context
 from cos_xl.ledger import open_ledger
 from cos_xl.periods import Period

@@ -22,7 +22,7 @@ from test_validate_values import CLEAN
 
 from cos_xl.campaign import Campaign, PeriodSettings
 from cos_xl.consolidate.ledger_inputs import consolidation_inputs
-from cos_xl.demo.fill import fill_workbook
+from cos_xl.fill import fill_workbook
 from cos_xl.generate import generate
 from cos_xl.ledger import LedgerError, Received, open_ledger
 from cos_xl.ledger.db import _alembic_config, create_ledger_engine, writing

@@ -91,7 +91,7 @@ def test_file_saved_without_calculated_values_gets_one_note(tmp_path):
 
 
 def test_a_saved_value_that_differs_from_the_recomputation_is_stale(tmp_path):
-    from cos_xl.demo.xlsxpatch import Cached, Constant, XlsxPackage
+    from cos_xl.xlsxpatch import Cached, Constant, XlsxPackage
 
     path, manifest = write(tmp_path)
     book = XlsxPackage(path.read_bytes())

@@ -131,7 +131,7 @@ def build_returns(folder: Path, regions: list[str] | None = None, period: str = 
                   changes: dict | None = None) -> dict[str, Path]:
     """Templates of the period (development key) filled with the demo's synthetic figures,
     as a region's office program would have saved them: region → file."""
-    from cos_xl.demo.fill import fill_workbook
+    from cos_xl.fill import fill_workbook
     from cos_xl.demo.sample import sample_inputs
     from cos_xl.generate import generate
 

@@ -1,7 +1,8 @@
 """A full reporting round on SYNTHETIC data, without an office program or through one.
 
 - :mod:`cos_xl.demo.sample` — plausible, seeded, clearly synthetic inputs for every region;
-- :mod:`cos_xl.demo.fill` — a template filled in a few ms by patching its sheet XML;
+- :mod:`cos_xl.fill` (outside the demo: the rollup uses it too) — a template filled in a few
+  ms by patching its sheet XML;
 - :mod:`cos_xl.demo.mistakes` — the typical mistakes as data, the plan of a round (who sends
   what, when, with which expected verdict and findings) and the returned files;
 - :mod:`cos_xl.demo.libreoffice` — the same files filled and saved by LibreOffice headless.
@@ -10,7 +11,7 @@
     files = write_returns(plan, templates_dir, returns_dir)   # PlannedFile: path + expected
 """
 
-from cos_xl.demo.fill import fill_workbook, read_manifest
+from cos_xl.fill import fill_workbook, read_manifest
 from cos_xl.demo.mistakes import (
     SCENARIOS,
     Expected,

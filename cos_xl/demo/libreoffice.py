@@ -1,6 +1,6 @@
 """The same returns as :mod:`cos_xl.demo.mistakes` writes, but filled and saved by a real office
 program: LibreOffice headless over UNO (:class:`cos_xl.office.LibreOffice`), one instance for
-many files (about 1-3 s a file, against a few ms for :func:`cos_xl.demo.fill.fill_workbook`).
+many files (about 1-3 s a file, against a few ms for :func:`cos_xl.fill.fill_workbook`).
 
 Inputs are set through their workbook-level defined names, explanations and pasted-over cells
 through ``'Sheet'!A1`` references. A formula pasted over is typed into the locked cell through
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cos_xl.demo.fill import read_manifest
+from cos_xl.fill import read_manifest
 from cos_xl.demo.mistakes import PlannedFile, RoundPlan, Send, resolve, template_path
 from cos_xl.office import LibreOffice
 from cos_xl.validate.expected import form_for

@@ -28,13 +28,13 @@ from typing import Literal, Protocol
 
 from cos_xl import core
 from cos_xl.campaign import Campaign
-from cos_xl.demo.fill import fill_workbook, read_manifest
+from cos_xl.fill import fill_workbook, read_manifest
 from cos_xl.demo.sample import (
     sample_explanations,
     sample_inputs,
     target_not_met_rule,
 )
-from cos_xl.demo.xlsxpatch import Constant, XlsxPackage
+from cos_xl.xlsxpatch import Constant, XlsxPackage
 from cos_xl.errors import CosXlError
 from cos_xl.periods import Period
 from cos_xl.regions import get_region, select_regions

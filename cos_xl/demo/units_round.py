@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from cos_xl.campaign import Campaign, Contact
-from cos_xl.demo.fill import fill_workbook
+from cos_xl.fill import fill_workbook
 from cos_xl.demo.round import DemoError, prepare_out
 from cos_xl.demo.units import sample_unit, unit_shares
 from cos_xl.generate import generate

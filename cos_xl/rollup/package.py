@@ -11,7 +11,7 @@ import zipfile
 
 from lxml import etree
 
-from cos_xl.demo.xlsxpatch import PatchError, replace_members
+from cos_xl.xlsxpatch import PatchError, replace_members
 from cos_xl.rollup.sheet import MAIN_NS, Style
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

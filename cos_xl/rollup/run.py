@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from cos_xl import __version__
 from cos_xl.campaign import Campaign
-from cos_xl.demo.fill import fill_workbook
-from cos_xl.demo.xlsxpatch import PatchError, XlsxPackage
+from cos_xl.fill import fill_workbook
+from cos_xl.xlsxpatch import PatchError, XlsxPackage
 from cos_xl.files import write_atomically
 from cos_xl.findings import Finding
 from cos_xl.periods import Period

@@ -1,4 +1,6 @@
-"""Fill a generated template as a region would, without an office program, in a few ms.
+"""Fill a generated template without an office program, in a few ms: as a region would (the
+demo, the tests, the benchmarks), and as ``cos-xl rollup`` fills a region's return with its
+units' sums.
 
 The input cells and explanation cells named by the workbook's manifest get the values; the
 formula cells that depend on them get the values an office program would cache (indicators,
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from cos_xl import core
-from cos_xl.demo.xlsxpatch import ERROR_VALUE, Cached, Constant, PatchError, XlsxPackage
+from cos_xl.xlsxpatch import ERROR_VALUE, Cached, Constant, PatchError, XlsxPackage
 from cos_xl.periods import Period
 from cos_xl.spec import Form
 from cos_xl.template.layout import CHECK_COLS, IND_COLS
