@@ -436,3 +436,36 @@ def filled_with(book: Path, folder: Path) -> Path:
     out = folder / book.name
     out.write_bytes(fill_workbook(book.read_bytes(), sample_unit(REGION, PERIOD, 0.1)))
     return out
+
+
+def test_a_unit_with_only_rejected_versions_is_not_counted_and_says_so(round_, unit_books):
+    db, template, tmp = round_
+    extra = Unit("77888888", "Муниципальный район «Ошибочный» (синтетическое)", "municipality")
+    with open_ledger(db) as ledger:
+        ledger.register_units(PERIOD, "77", [extra], CAMPAIGN, DEV_KEY)
+        book = generate(PERIOD, tmp / "extra", DEV_KEY, regions=["77"], units=[extra]).paths[0]
+        wrong = tmp / "wrong"
+        wrong.mkdir()
+        (wrong / book.name).write_bytes(fill_workbook(book.read_bytes(), dict(
+            sample_unit(REGION, PERIOD, 0.01), students_go="1 234")))
+        assert ledger.intake([wrong / book.name], DEV_KEY, allow_dev_key=True)[0].verdict == "FAIL"
+        with pytest.raises(UnitsMissing, match="77888888 .*: отклонён"):
+            rollup(ledger, PERIOD, "77", template, tmp / "out")
+        result = rollup(ledger, PERIOD, "77", template, tmp / "out", allow_missing=True)
+    states = {row.unit.unit_id: row.state for row in result.table.rows}
+    assert states["77888888"] == "отклонён" and list(states.values()).count("принят") == 5
+
+
+def test_a_rolled_up_return_is_an_ordinary_return_for_the_federal_round(round_):
+    from cos_xl.consolidate.ledger_inputs import consolidation_inputs
+    db, template, tmp = round_
+    with open_ledger(db) as ledger:
+        result = rollup(ledger, PERIOD, "77", template, tmp / "out")
+    sums = {i: sum(v[i] for v in unit_values(db).values())
+            for i in ("students_go", "e403_go")}
+    with open_ledger(str(tmp / "federal.sqlite"), create=True) as federal:
+        outcome = federal.intake([result.path], DEV_KEY, allow_dev_key=True)[0]
+        assert (outcome.verdict, outcome.region_code, outcome.version) == ("PASS", "77", 1)
+        accepted, rejected = consolidation_inputs(federal, PERIOD)
+    assert list(accepted) == ["77"] and not rejected
+    assert {i: accepted["77"].values[i] for i in sums} == sums

@@ -90,9 +90,8 @@ def _template(path: Path, period: Period, region_code: str) -> tuple[bytes, dict
     return data, manifest
 
 
-def _state(verdict: str | None) -> str:
-    return {"PASS": ACCEPTED, "PASS_WITH_WARNINGS": ACCEPTED_WITH_WARNINGS}.get(
-        verdict or "", REJECTED if verdict else MISSING)
+def _state(verdict: str) -> str:
+    return ACCEPTED_WITH_WARNINGS if verdict == "PASS_WITH_WARNINGS" else ACCEPTED
 
 
 def rollup(ledger: Ledger, period: Period | str, region_code: str, template: Path,
@@ -120,17 +119,17 @@ def rollup(ledger: Ledger, period: Period | str, region_code: str, template: Pat
             f"(cos-xl generate --period {period} --region {region.code} --units ФАЙЛ --db "
             "РЕЕСТР) и примите отчёты (cos-xl intake)")
     latest = ledger.latest_accepted_units(period, region.code)
-    tried = {unit_id: verdict for unit_id, _version, verdict, _at in
+    tried = {unit_id for unit_id, _version, _verdict, _at in
              ledger.unit_overview(period, region.code)}
     units: list[Unit] = list(issued.units)
     rows: list[UnitRow] = []
     for unit in units:
         found = latest.get(unit.unit_id)
-        if found is None:
-            rows.append(UnitRow(unit, _state(tried.get(unit.unit_id) and "FAIL")))
+        if found is None:  # sent only rejected versions, or nothing
+            rows.append(UnitRow(unit, REJECTED if unit.unit_id in tried else MISSING))
             continue
         rows.append(UnitRow(unit, _state(found.verdict), found.version, found.received_at,
-                            found.sha256, {k: v for k, v in found.numbers().items()}))
+                            found.sha256, found.numbers()))
     missing = [row for row in rows if not row.counted]
     if missing and not allow_missing:
         listed = "\n".join(f"  {row.unit.unit_id} {row.unit.name}: {row.state}"
