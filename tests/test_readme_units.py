@@ -15,6 +15,7 @@ from cos_xl.fill import fill_workbook
 from cos_xl.demo.units import sample_unit, unit_shares
 from cos_xl.demo.units_round import shipped_units
 from cos_xl.generate import generate
+from cos_xl.periods import Period
 from cos_xl.regions import get_region
 from cos_xl.signing import resolve_key
 from cos_xl.units import load_units
@@ -76,3 +77,14 @@ def test_the_regional_coordinators_commands_work_as_written(tmp_path):
     unit_book = next((tmp_path / "inbox").iterdir())
     assert [f.code for f in validate_file(unit_book, federal).findings] == [
         "manifest-signature-invalid"]
+
+
+def test_the_readmes_campaign_example_is_a_valid_campaign(tmp_path):
+    from cos_xl.campaign import load_campaign
+    text = README.read_text(encoding="utf-8")
+    start = text.index("Campaign configuration")
+    block = re.search(r"```toml\n(.*?)```", text[start:], re.DOTALL).group(1)
+    (tmp_path / "campaign.toml").write_text(block, encoding="utf-8")
+    campaign = load_campaign(tmp_path / "campaign.toml")
+    assert campaign.rollup["resp_name"] == "Иванова Мария Петровна"
+    assert str(campaign.deadline(Period.parse("2020Q3"))) == "2020-10-15"
