@@ -100,3 +100,28 @@ def test_three_units_fill_in_libreoffice_and_the_region_rolls_up(office, tmp_pat
     again = validate_file(tmp_path / "resaved.xlsm", DEV_KEY, allow_dev_key=True)
     assert again.verdict == "PASS", again.findings
     assert "rollup-sheet" in [f.code for f in again.findings]
+
+
+def test_the_rollup_fills_a_template_the_region_opened_and_saved_in_libreoffice(office, tmp_path):
+    """The coordinator opened the federal template in LibreOffice to look, and saved it."""
+    from cos_xl.fill import fill_workbook
+    units = synthetic_units(REGION, 2)
+    db = str(tmp_path / "region77.sqlite")
+    books = generate(PERIOD, tmp_path / "issued", DEV_KEY, regions=["77"], units=units).paths
+    (tmp_path / "sent").mkdir()
+    sent = []
+    for unit, book in zip(units, books, strict=True):
+        sent.append(tmp_path / "sent" / book.name)
+        sent[-1].write_bytes(fill_workbook(book.read_bytes(), sample_unit(REGION, PERIOD, 0.3)))
+    template = generate(PERIOD, tmp_path / "federal", DEV_KEY, regions=["77"]).paths[0]
+    (tmp_path / "looked").mkdir()
+    looked = tmp_path / "looked" / template.name
+    office.process(template, save_as=looked)
+    with open_ledger(db, create=True) as ledger:
+        ledger.register_units(PERIOD, "77", units, Campaign(rollup=TEXTS), DEV_KEY)
+        assert [o.verdict for o in ledger.intake(sent, DEV_KEY, allow_dev_key=True)] == \
+            ["PASS", "PASS"]
+        result = rollup(ledger, PERIOD, "77", looked, tmp_path / "rolled")
+    checked = validate_file(result.path, DEV_KEY, allow_dev_key=True)
+    assert checked.verdict == "PASS", checked.findings
+    assert checked.values["students_go"] == 2 * sample_unit(REGION, PERIOD, 0.3)["students_go"]
