@@ -125,3 +125,32 @@ def test_the_rollup_fills_a_template_the_region_opened_and_saved_in_libreoffice(
     checked = validate_file(result.path, DEV_KEY, allow_dev_key=True)
     assert checked.verdict == "PASS", checked.findings
     assert checked.values["students_go"] == 2 * sample_unit(REGION, PERIOD, 0.3)["students_go"]
+
+
+def test_a_warning_on_the_sums_is_explained_in_libreoffice_after_the_rollup(office, tmp_path):
+    from cos_xl.demo.sample import target_not_met_rule
+    from cos_xl.fill import fill_workbook, read_manifest
+    units = synthetic_units(REGION, 2)
+    books = generate(PERIOD, tmp_path / "issued", DEV_KEY, regions=["77"], units=units).paths
+    (tmp_path / "sent").mkdir()
+    sent = []
+    for book in books:
+        values = sample_unit(REGION, PERIOD, 0.3)
+        values["e40105_go"] = values["orgs_go"] - 1  # one school's site is not complete
+        sent.append(tmp_path / "sent" / book.name)
+        sent[-1].write_bytes(fill_workbook(book.read_bytes(), values))
+    template = generate(PERIOD, tmp_path / "federal", DEV_KEY, regions=["77"]).paths[0]
+    with open_ledger(str(tmp_path / "r.sqlite"), create=True) as ledger:
+        ledger.register_units(PERIOD, "77", units, Campaign(rollup=TEXTS), DEV_KEY)
+        ledger.intake(sent, DEV_KEY, allow_dev_key=True)
+        result = rollup(ledger, PERIOD, "77", template, tmp_path / "rolled")
+    assert result.verdict == "PASS_WITH_WARNINGS"
+    assert "target-not-met" in [f.code for f in result.findings]
+    rule = target_not_met_rule(FORM)
+    sheet, cell = read_manifest(result.path.read_bytes())["checks"][rule]["explanation"].split("!")
+    explained = tmp_path / "explained.xlsm"
+    office.process(result.path, set_values={f"'{sheet}'!{cell}": "Два сайта обновляются до 01.02"},
+                   save_as=explained)
+    checked = validate_file(explained, DEV_KEY, allow_dev_key=True)
+    assert checked.verdict == "PASS", checked.findings
+    assert {"rollup-sheet", "target-not-met"} <= {f.code for f in checked.findings}

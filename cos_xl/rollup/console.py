@@ -40,9 +40,14 @@ def print_rollup(result: RollupResult, console: Console) -> None:
     console.print(f"Записано: {result.path} за {result.seconds:.2f} с — книга "
                   f"{_VERDICT[result.verdict]} (без проверки федеральной подписи: ключ у "
                   "федерального оператора).")
-    for finding in result.findings:
-        if finding.severity == "info":
-            continue
+    warnings = [f for f in result.findings if f.severity == "warning"]
+    for finding in warnings:
         where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.sheet or "")
         console.print(f"  {SEVERITY_RU[finding.severity]} {finding.code} {where}: "
                       f"{escape(finding.message)}")
+    if any(f.code not in ("rollup-units-missing",) for f in warnings):
+        console.print("Предупреждение можно пояснить: откройте файл, на листе «Проверки» впишите "
+                      "пояснение в столбце «Пояснение» и сохраните как .xlsm/.xlsx — свод при "
+                      "этом не меняется.")
+    console.print(f"Отправьте {result.path.name} федеральному оператору так же, как отчёт "
+                  "субъекта, заполненный вручную.")
