@@ -356,6 +356,8 @@ def status(
             registered = ledger.campaign(parsed)
             rows = ledger.status(parsed, explicit, now=now)
             unattributed = ledger.unattributed_count()
+            if explicit is None:
+                _refuse_a_units_ledger(ledger, parsed, registered, "status")
     except CosXlError as exc:
         raise _fail(exc) from exc
     campaign = explicit or (registered.campaign if registered else load_campaign(None))
@@ -368,6 +370,21 @@ def status(
                                          now=now), ensure_ascii=False, indent=1))
     else:
         print_status(rows, str(parsed), campaign.deadline(parsed), Console(), unattributed)
+
+
+def _refuse_a_units_ledger(ledger, period: Period, registered, command_name: str) -> None:
+    """A region's own ledger of its units' returns holds no region's return: ``status`` would
+    list 85 regions «не получен», ``consolidate`` write an empty national report. Say so."""
+    if registered is not None or ledger.overview(period):
+        return
+    collecting = ledger.regions_collecting(period)
+    if collecting:
+        advice = (f"cos-xl status --period {period} --region {collecting[0]}"
+                  if command_name == "status" else
+                  f"cos-xl rollup --period {period} --region {collecting[0]} …")
+        raise CosXlError(f"В реестре {ledger.url} за {period} нет отчётов субъектов, только "
+                         f"сбор с МО/организаций субъекта {', '.join(collecting)}: это реестр "
+                         f"сбора внутри субъекта. Нужно, вероятно: {advice}")
 
 
 @command()
@@ -396,6 +413,7 @@ def consolidate(
         parsed = Period.parse(period)
         with open_ledger(db) as ledger:
             registered = ledger.campaign(parsed)
+            _refuse_a_units_ledger(ledger, parsed, registered, "consolidate")
             accepted, rejected = consolidation_inputs(ledger, parsed)
         campaign = (load_campaign(config) if config is not None else
                     registered.campaign if registered is not None else load_campaign(None))

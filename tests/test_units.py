@@ -469,3 +469,18 @@ def test_a_rolled_up_return_is_an_ordinary_return_for_the_federal_round(round_):
         accepted, rejected = consolidation_inputs(federal, PERIOD)
     assert list(accepted) == ["77"] and not rejected
     assert {i: accepted["77"].values[i] for i in sums} == sums
+
+
+@pytest.mark.parametrize("command", ["status", "consolidate"])
+def test_federal_commands_on_a_regions_units_ledger_say_so(round_, command):
+    db, _template, tmp = round_
+    args = ["--period", PERIOD, "--db", db]
+    if command == "consolidate":
+        args += ["--out", str(tmp / "national.xlsx")]
+    done = subprocess.run([sys.executable, "-m", "cos_xl.cli", command, *args],
+                          capture_output=True, text=True,
+                          env={"COLUMNS": "300", "PATH": "/usr/bin:/bin"})
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "только сбор с МО/организаций субъекта 77" in said and "--region 77" in said
+    assert not (tmp / "national.xlsx").exists()

@@ -374,9 +374,14 @@ def test_status_per_unit_through_the_command(tmp_path, unit_templates):
     assert doc["units"][0]["latest_version"] == 1 and doc["units"][0]["name"] == TOWN.name
     assert doc["summary"]["not_issued"] == 1 and doc["summary"]["rejected"] == 2
 
-    # Without --region the status is the regions', which the units' returns do not touch.
+    # Without --region on a ledger of units only, status says which command was meant …
+    bare = cos_xl("status", "--period", PERIOD, "--db", "l.sqlite", cwd=tmp_path)
+    assert bare.returncode == 2 and "--region 77" in one_line_error(bare)
+    # … and with a campaign given, the status is the regions', which the units' returns do not
+    # touch.
+    (tmp_path / "campaign.toml").write_text("", encoding="utf-8")
     regions = json.loads(cos_xl("status", "--period", PERIOD, "--db", "l.sqlite", "--format",
-                                "json", cwd=tmp_path).stdout)
+                                "json", "--config", "campaign.toml", cwd=tmp_path).stdout)
     assert len(regions["regions"]) == 85 and regions["summary"]["not_received"] == 85
     assert "unit" not in json.dumps(regions)
     assert "нет ни списка" in one_line_error(cos_xl(

@@ -273,6 +273,11 @@ class Ledger:
         return register_units(self.engine, period, region_code, units, campaign, key,
                               self.clock())
 
+    def regions_collecting(self, period: Period | str) -> list[str]:
+        """Codes of the regions with units recorded for the period (one level down)."""
+        from cos_xl.ledger.unit_campaigns import regions_collecting
+        return regions_collecting(self.engine, period)
+
     def unit_campaign(self, period: Period | str, region_code: str) -> RegisteredUnits | None:
         """The units recorded for a period and region, or None."""
         from cos_xl.ledger.unit_campaigns import registered_units

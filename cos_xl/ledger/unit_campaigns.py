@@ -100,3 +100,10 @@ def registered_units(engine: Engine, period: Period | str,
                            key=lambda unit: unit.unit_id)),
         campaign=Campaign.model_validate(row.campaign), key_fingerprint=row.key_fingerprint,
         dev_key=bool(row.dev_key), registered_at=utc(row.registered_at))
+
+
+def regions_collecting(engine: Engine, period: Period | str) -> list[str]:
+    """The codes of the regions that recorded units for ``period`` (a region's own ledger)."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(U.region_code).where(
+            U.period == str(Period.parse(period)))).scalars())
