@@ -484,3 +484,22 @@ def test_federal_commands_on_a_regions_units_ledger_say_so(round_, command):
     assert done.returncode == 2, said
     assert "только сбор с МО/организаций субъекта 77" in said and "--region 77" in said
     assert not (tmp / "national.xlsx").exists()
+
+
+def test_the_annotated_copy_of_a_units_return_names_the_unit_and_is_accepted_fixed(
+        unit_books, tmp_path):
+    from cos_xl.validate.annotate import annotate
+    values = sample_unit(REGION, PERIOD, 0.2)
+    wrong = filled(unit_books[1], tmp_path, dict(values, students_go="1 234 567"))
+    result = validate_file(wrong, DEV_KEY, allow_dev_key=True)
+    assert [f.code for f in result.findings] == ["value-as-text"]
+    copy = annotate(result, tmp_path / "back", DEV_KEY)
+    sheet = openpyxl.load_workbook(copy)["Замечания"]
+    assert sheet["A2"].value.startswith(f"МО: {UNITS[1].name} (код {UNITS[1].unit_id}); субъект:")
+    fixed = tmp_path / "fixed.xlsm"
+    book = XlsxPackage(copy.read_bytes())
+    book.set_cells({f"{result.findings[0].sheet}!{result.findings[0].cell}":
+                    Constant(values["students_go"])})
+    fixed.write_bytes(book.to_bytes())
+    again = validate_file(fixed, DEV_KEY, allow_dev_key=True)
+    assert again.verdict == "PASS" and again.unit_id == UNITS[1].unit_id, again.findings

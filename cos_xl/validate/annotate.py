@@ -105,7 +105,12 @@ def _region_line(result: FileResult, manifest: dict) -> str:
         name = get_region(code).full_name
     except Exception:  # a code the reference table does not know: say the code
         name = str(manifest.get("region_name") or "")
-    return f"Субъект: {name} (код {code})" if name else f"Субъект: код {code}"
+    line = f"Субъект: {name} (код {code})" if name else f"Субъект: код {code}"
+    unit = manifest.get("unit") if result.unit_id else None
+    if isinstance(unit, dict):  # one level down: say whose return it is first
+        kind = "МО" if unit.get("kind") == "municipality" else "Организация"
+        line = f"{kind}: {unit.get('name')} (код {unit.get('id')}); {line[0].lower()}{line[1:]}"
+    return line
 
 
 def _period_line(result: FileResult) -> str:
