@@ -457,7 +457,8 @@ def run(args: argparse.Namespace) -> int:
                   intake["total"] / n * ms, statistics.median(intake["times"]) * ms,
                   intake["peak_mib"], intake_naive_per / (intake["total"] / n)))
         print(row(f"naive intake: openpyxl + row insert, sample of "
-                  f"{naive_intake['count']}, extrap.", n, intake_naive_per * n, intake_naive_per * ms,
+                  f"{naive_intake['count']}, extrap.", n, intake_naive_per * n,
+                  intake_naive_per * ms,
                   statistics.median(naive_intake["times"]) * ms, naive_intake["peak_mib"],
                   None))
         print(row("rollup into the federal template (ms per unit)", n, roll["total"],

@@ -21,7 +21,7 @@ from cos_xl.periods import Period
 from cos_xl.plural import quantity
 from cos_xl.regions import select_regions
 from cos_xl.signing import resolve_key
-from cos_xl.units import load_units
+from cos_xl.units import how_many, load_units
 from cos_xl.vba import wrappers
 
 from cos_xl.cli_app import (  # noqa: F401  (app: the entry point cos_xl.cli:app)
@@ -125,7 +125,7 @@ def _register_units(db: str, period: Period, region, units, campaign, key) -> No
         found = ledger.register_units(period, region.code, units, campaign, key)
         url = ledger.url
     console.print(f"Сбор {period} по субъекту {region.full_name} записан в реестр {url}: "
-                  f"{quantity(len(found.units), 'МО/организация', 'МО/организации', 'МО/организаций')}, "
+                  f"{how_many(len(found.units))}, "
                   f"ключ {found.key_fingerprint}")
 
 

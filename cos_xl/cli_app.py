@@ -81,7 +81,8 @@ KeyFileOption = Annotated[Optional[Path], typer.Option(
 AcceptDevKey = Annotated[bool, typer.Option(
     "--dev-key", help="Принимать шаблоны, подписанные ключом разработчика (для проб).")]
 RegionsOption = Annotated[Optional[str], typer.Option(
-    "--regions", "--region", metavar="КОДЫ", help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
+    "--regions", "--region", metavar="КОДЫ",
+    help="Коды субъектов через запятую, например 77,50; по умолчанию — все "
                          "субъекты периода.")]
 FilesArgument = Annotated[list[Path], typer.Argument(
     metavar="ФАЙЛ_ИЛИ_ПАПКА...", help="Присланные книги или папки с ними.")]

@@ -1,4 +1,5 @@
-"""Generate the locked input workbooks of one period, one per region (or one per unit of a\nregion, one level down)."""
+"""Generate the locked input workbooks of one period, one per region (or one per unit of a
+region, one level down)."""
 
 from __future__ import annotations
 

@@ -171,6 +171,14 @@ def _problem(row: list[str], seen: dict[str, int], line: int) -> str | None:
     return None
 
 
+def how_many(count: int, genitive: bool = False) -> str:
+    """«3 МО/организации»; ``genitive``: «(из) 3 МО/организаций», «(нет отчётов) 1
+    МО/организации»."""
+    if genitive:
+        return quantity(count, "МО/организации", "МО/организаций", "МО/организаций")
+    return quantity(count, "МО/организация", "МО/организации", "МО/организаций")
+
+
 def select_units(units: Iterable[Unit], ids: Iterable[str] | None) -> tuple[Unit, ...]:
     """The units with the given ids (all when ``ids`` is None); UnitsError for an unknown id."""
     units = tuple(units)

@@ -55,7 +55,8 @@ def test_a_units_file_is_read_with_quotes_bom_and_blank_lines():
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("unit_id,name,kind\n1,А,municipality\n1,Б,municipality\n", "строка 3: unit_id «1» уже был в строке 2"),
+    ("unit_id,name,kind\n1,А,municipality\n1,Б,municipality\n",
+     "строка 3: unit_id «1» уже был в строке 2"),
     ("unit_id,name,kind\n1,,municipality\n", "строка 2: пустое название у «1»"),
     ("unit_id,name,kind\nМО 1,А,municipality\n", "строка 2: unit_id «МО 1» недопустим"),
     ("unit_id,name,kind\n.hidden,А,municipality\n", "недопустим"),
@@ -159,7 +160,8 @@ def test_another_units_name_typed_on_the_title_sheet_fails(unit_books, tmp_path)
     path = filled(unit_books[0], tmp_path)
     book = XlsxPackage(path.read_bytes())
     manifest = json.loads(book.manifest_text())
-    cell = next(ref for ref in ("B4", "B3", "B5") if book.cell_text(f"Титул!{ref}") == UNITS[0].name)
+    cell = next(ref for ref in ("B4", "B3", "B5")
+                if book.cell_text(f"Титул!{ref}") == UNITS[0].name)
     book.set_cells({f"Титул!{cell}": Constant(UNITS[1].name)})
     path.write_bytes(book.to_bytes())
     result = validate_file(path, DEV_KEY, allow_dev_key=True)

@@ -28,9 +28,10 @@ TEXTS = {"resp_name": "Петров Пётр Петрович", "resp_position":
          "resp_phone": "+7 (495) 765-43-21", "resp_email": "petrov@edu.example.ru"}
 # The indicators of the letter ГД-1452/04 (METHODOLOGY.md), written out independently of the
 # form specification: share = numerator / denominator × 100, count = the figure itself.
+STUDENTS = ("students_go", "students_do", "students_spo")
 SHARES = {
-    "IND_E4_03": (("e403_go", "e403_do", "e403_spo"), ("students_go", "students_do", "students_spo")),
-    "IND_E4_04": (("e404_go", "e404_do", "e404_spo"), ("students_go", "students_do", "students_spo")),
+    "IND_E4_03": (("e403_go", "e403_do", "e403_spo"), STUDENTS),
+    "IND_E4_04": (("e404_go", "e404_do", "e404_spo"), STUDENTS),
     "IND_E4_05": (("e405_go", "e405_do", "e405_spo"), ("orgs_go", "orgs_do", "orgs_spo")),
     "IND_E4_07": (("e407_go", "e407_spo"), ("students_go", "students_spo")),
     "IND_E4_08": (("e408_go",), ("teachers_go",)),
@@ -41,7 +42,8 @@ COUNTS = {"IND_E4_01_07": "e40107", "IND_E4_01_11": "e40111_students"}
 
 @pytest.fixture(scope="module")
 def office():
-    require_tool(libreoffice_available(), "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
+    require_tool(libreoffice_available(),
+                 "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
     with LibreOffice() as lo:
         yield lo
 

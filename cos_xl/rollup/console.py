@@ -7,9 +7,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from cos_xl.findings import SEVERITY_RU
-from cos_xl.plural import quantity
 from cos_xl.rollup.run import RollupResult
 from cos_xl.rollup.sheet import moscow
+from cos_xl.units import how_many
 
 _VERDICT = {"PASS": "[green]проходит проверку[/]",
             "PASS_WITH_WARNINGS": "[yellow]проходит проверку с предупреждениями[/]",
@@ -29,11 +29,11 @@ def print_rollup(result: RollupResult, console: Console) -> None:
     console.print(units)
     counted = len(table.rows) - len(table.missing)
     console.print(f"Учтено: {counted} из "
-                  f"{quantity(len(table.rows), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+                  f"{how_many(len(table.rows), genitive=True)}"
                   + (f" (в таблице показаны только неучтённые)" if shown is not table.rows else ""))
     if table.missing:
         console.print(f"[bold red]Свод неполный:[/] нет принятых отчётов "
-                      f"{quantity(len(table.missing), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+                      f"{how_many(len(table.missing), genitive=True)}"
                       "; это отмечено на листе «Свод по МО», федеральная проверка предупредит.")
     for note in result.notes:
         console.print(f"Примечание: {escape(note)}")

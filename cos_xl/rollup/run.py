@@ -29,7 +29,6 @@ from cos_xl.xlsxpatch import PatchError, XlsxPackage
 from cos_xl.files import write_atomically
 from cos_xl.findings import Finding
 from cos_xl.periods import Period
-from cos_xl.plural import quantity
 from cos_xl.regions import get_region
 from cos_xl.rollup.compute import RollupError, UnitsMissing, count_inputs, roll_up
 from cos_xl.rollup.layout import (
@@ -37,7 +36,7 @@ from cos_xl.rollup.layout import (
 )
 from cos_xl.rollup.package import add_sheet
 from cos_xl.rollup.sheet import PRINT_TITLES, STYLES, Figure, RollupTable, UnitRow, sheet_xml
-from cos_xl.units import Unit
+from cos_xl.units import Unit, how_many
 from cos_xl.validate.expected import UnknownTemplate, form_for
 from cos_xl.validate.safety import SafetyLimits, inspect_file
 
@@ -136,7 +135,7 @@ def rollup(ledger: Ledger, period: Period | str, region_code: str, template: Pat
                            for row in missing[:20])
         more = f"\n  … и ещё {len(missing) - 20}" if len(missing) > 20 else ""
         raise UnitsMissing(
-            f"Нет принятых отчётов {quantity(len(missing), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+            f"Нет принятых отчётов {how_many(len(missing), genitive=True)}"
             f" из {len(rows)}:\n{listed}{more}\nСвод не собран: сумма без них занизила бы "
             "значения субъекта. Дождитесь отчётов или соберите неполный свод с "
             "--allow-missing (недостающие будут отмечены на листе «Свод по МО»).")

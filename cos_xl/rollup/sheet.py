@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from cos_xl.periods import Period
-from cos_xl.plural import quantity
 from cos_xl.regions import Region
 from cos_xl.rollup.layout import (
     ACCEPTED, ACCEPTED_WITH_WARNINGS, FIGURE_WIDTH, FIRST_FIGURE_COL, FIRST_UNIT_ROW, HEADER_ROW,
     MARKER, MARKER_ROW, META_COLUMNS, MISSING, NOT_COUNTED, SHA_TITLE, SHA_WIDTH, TITLE,
     TOTAL_LABEL,
 )
-from cos_xl.units import Unit
+from cos_xl.units import Unit, how_many
 from cos_xl.xlsxtext import cell_name, col_letters, xml_text
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -105,13 +104,13 @@ def _summary(table: RollupTable) -> tuple[str, str, str]:
     counted = len(table.rows) - len(table.missing)
     made = (f"Собрано {moscow(table.made_at)} (МСК) командой cos-xl rollup ({table.tool}): "
             f"в суммы вошли принятые отчёты {counted} из "
-            f"{quantity(len(table.rows), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+            f"{how_many(len(table.rows), genitive=True)}"
             " (последняя принятая версия каждого).")
     if table.missing:
         ids = ", ".join(row.unit.unit_id for row in table.missing[:10])
         more = "…" if len(table.missing) > 10 else ""
         return made, (f"СВОД НЕПОЛНЫЙ: нет принятых отчётов "
-                      f"{quantity(len(table.missing), 'МО/организации', 'МО/организаций', 'МО/организаций')}"
+                      f"{how_many(len(table.missing), genitive=True)}"
                       f" ({ids}{more}) — значения субъекта занижены."), "note_warn"
     return made, "Свод полный: учтены отчёты всех МО/организаций.", "note_ok"
 
