@@ -35,7 +35,9 @@ UNIT_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,31}$")
 MAX_NAME = 255
 #: A units file is a list of names: 10 MB holds ~100,000 of them. Larger is not a units file.
 MAX_BYTES = 10 * 1024 * 1024
-MAX_UNITS = 20_000
+#: The rolled-up return lists every unit on «Свод по МО» (~1.4 KB of sheet XML each): 5,000
+#: units make ~7 MB, within the 10 MB a part may have at intake (cos_xl.validate.safety).
+MAX_UNITS = 5_000
 _MAX_ERRORS = 20
 
 
@@ -133,8 +135,9 @@ def _parse_text(text: str, source: str) -> tuple[Unit, ...]:
         unit_id, name, kind = (cell.strip() for cell in row)
         units.append(Unit(unit_id, " ".join(name.split()), kind.lower()))  # type: ignore[arg-type]
         if len(units) > MAX_UNITS:
-            raise UnitsError(f"{source}: больше {MAX_UNITS} строк — это не список "
-                             "МО/организаций одного субъекта")
+            raise UnitsError(f"{source}: больше {MAX_UNITS} МО/организаций. Столько не "
+                             "поместится на лист «Свод по МО» отчёта субъекта (его принимают "
+                             "с листами до 10 МБ); проверьте, тот ли это список")
     if errors:
         shown = errors[:_MAX_ERRORS]
         more = len(errors) - len(shown)

@@ -505,3 +505,27 @@ def test_the_annotated_copy_of_a_units_return_names_the_unit_and_is_accepted_fix
     fixed.write_bytes(book.to_bytes())
     again = validate_file(fixed, DEV_KEY, allow_dev_key=True)
     assert again.verdict == "PASS" and again.unit_id == UNITS[1].unit_id, again.findings
+
+
+def test_the_largest_units_file_fits_the_rollup_sheet_within_the_intake_limits():
+    """MAX_UNITS units with 9-digit figures and long names: «Свод по МО» stays under the part
+    size the intake accepts; one unit more is refused when the list is read."""
+    import datetime as dt
+    import hashlib
+
+    from cos_xl.rollup.sheet import STYLES, Figure, RollupTable, UnitRow, sheet_xml
+    from cos_xl.units import MAX_UNITS
+    from cos_xl.validate.safety import SafetyLimits
+    figures = tuple(Figure(i.id, "1.1", i.short) for i in FORM.inputs if i.kind == "count")
+    units = [Unit(f"{n:032d}", "Н" * 120, "organisation") for n in range(MAX_UNITS)]
+    now = dt.datetime.now(dt.UTC)
+    rows = tuple(UnitRow(u, "принят с предупреждениями", 99, now,
+                         hashlib.sha256(u.unit_id.encode()).hexdigest(),
+                         {f.input_id: 123_456_789 for f in figures}) for u in units)
+    xml = sheet_xml(RollupTable(REGION, Period.parse(PERIOD), now, "cos-xl", figures, rows,
+                                {f.input_id: 10 ** 12 for f in figures}),
+                    {name: 100 + i for i, name in enumerate(STYLES)})
+    assert len(xml) < SafetyLimits().max_xml_part_size
+    text = "unit_id,name,kind\n" + "".join(f"{n},Школа,organisation\n"
+                                           for n in range(MAX_UNITS + 1))
+    assert f"больше {MAX_UNITS}" in str(pytest.raises(UnitsError, parse_units, text.encode()).value)
