@@ -444,7 +444,7 @@ def rollup(
         metavar="ПАПКА", help="Папка для заполненного отчёта субъекта (не папка шаблона).")],
     db: DbOption = None,
     config: Annotated[Optional[Path], typer.Option(
-        metavar="ФАЙЛ", help="Настройки кампании (TOML) с разделом [rollup] (ответственный) "
+        metavar="ФАЙЛ", help="Настройки кампании (TOML) с разделом «rollup» (ответственный) "
                              "вместо записанных в реестре.")] = None,
     allow_missing: Annotated[bool, typer.Option(
         "--allow-missing", help="Собрать неполный свод, если не все МО/организации прислали "

@@ -56,3 +56,21 @@ def test_command_line_mistakes_are_told_in_russian(args, words):
 
 def test_an_unknown_message_is_left_as_it_is():
     assert russian_error("Something new.") == "Something new."
+
+
+def test_no_help_text_has_square_brackets_that_rich_would_swallow():
+    """Rich reads «[rollup]» in a help text as markup and prints nothing in its place."""
+    import click
+    import typer.main
+
+    from cos_xl.cli import app
+
+    def walk(command: click.Command, path: str):
+        yield path, command.help or ""
+        for param in command.params:
+            yield f"{path} {param.name}", getattr(param, "help", None) or ""
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, f"{path} {name}")
+    texts = list(walk(typer.main.get_command(app), "cos-xl"))
+    assert len(texts) > 50
+    assert [(where, text) for where, text in texts if "[" in text] == []
