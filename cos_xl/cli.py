@@ -476,8 +476,9 @@ def rollup(
 @command()
 def demo(
     out: Annotated[Path, typer.Option(
-        metavar="ПАПКА", help="Папка для всего, что пишет раунд.")] = Path(
-        "demo-out"),
+        metavar="ПАПКА",
+        help="Папка для всего, что пишет раунд (с --units по умолчанию demo-units-out).")
+    ] = Path("demo-out"),
     seed: Annotated[int, typer.Option(
         metavar="ЧИСЛО", help="Зерно синтетических данных и ошибок регионов.")] = 0,
     period: Annotated[str, typer.Option(metavar="ПЕРИОД", help="Отчётный период.")] = "2020Q3",
@@ -499,8 +500,9 @@ def demo(
     from cos_xl.ledger.report import print_status
 
     out_console = wide_console()
-    if units:
-        _demo_units(out, region.strip(), period, out_console)
+    if units:  # its own default folder: the national demo's stays as it is
+        _demo_units(Path("demo-units-out") if out == Path("demo-out") else out, region.strip(),
+                    period, out_console)
         return
     out_console.print(f"[bold]Демонстрация: отчётный раунд {period}[/]. {SYNTHETIC_NOTE}")
     try:
