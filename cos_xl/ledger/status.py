@@ -32,17 +32,13 @@ STATE_RU: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class StatusRow:
-    region_code: str
-    region_name: str
+class Versions:
+    """What the regions' and the units' status rows share: the state follows the version that
+    counts (:func:`standing` computes the fields)."""
+
     state: State
-    versions: int  # how many versions were stored
-    latest_version: int | None  # the newest version received, whatever its verdict
-    latest_verdict: str | None
-    latest_received_at: dt.datetime | None
-    counted_version: int | None  # the latest accepted version: the one consolidation uses
-    overdue: bool
+    latest_version: int | None
+    counted_version: int | None
 
     @property
     def state_ru(self) -> str:
@@ -53,11 +49,48 @@ class StatusRow:
         """An accepted version counts, but a newer version was rejected."""
         return self.counted_version is not None and self.latest_version != self.counted_version
 
-    def note_ru(self) -> str:
+    def later_rejected_note(self) -> str:
         if self.later_rejected:
             return (f"версия {self.latest_version} отклонена, учитывается версия "
                     f"{self.counted_version}")
         return ""
+
+
+@dataclass(frozen=True)
+class StatusRow(Versions):
+    region_code: str
+    region_name: str
+    state: State
+    versions: int  # how many versions were stored
+    latest_version: int | None  # the newest version received, whatever its verdict
+    latest_verdict: str | None
+    latest_received_at: dt.datetime | None
+    counted_version: int | None  # the latest accepted version: the one consolidation uses
+    overdue: bool
+
+    def note_ru(self) -> str:
+        return self.later_rejected_note()
+
+
+def standing(versions: Iterable[tuple[int, str, dt.datetime]], deadline: dt.datetime,
+             now: dt.datetime) -> dict[str, object]:
+    """The state fields of a status row from (version, verdict, received at) of every version
+    one region (or unit) sent: state, versions, latest_*, counted_version, overdue."""
+    versions = sorted(versions)
+    accepted = [v for v in versions if v[1] in ACCEPTED]
+    latest = versions[-1] if versions else None
+    counted = accepted[-1] if accepted else None
+    if counted is not None:
+        state = "accepted" if counted[1] == "PASS" else "accepted_with_warnings"
+    else:
+        state = "rejected" if versions else "not_received"
+    on_time = any(received_at < deadline for _, _, received_at in accepted)
+    return {"state": state, "versions": len(versions),
+            "latest_version": latest[0] if latest else None,
+            "latest_verdict": latest[1] if latest else None,
+            "latest_received_at": latest[2] if latest else None,
+            "counted_version": counted[0] if counted else None,
+            "overdue": not on_time and (bool(accepted) or now >= deadline)}
 
 
 def deadline_moment(period: Period, campaign: Campaign) -> dt.datetime:
@@ -83,22 +116,8 @@ def status(ledger: Ledger, period: Period | str, campaign: Campaign | None = Non
     for region in regions_for_period(period.year, period.quarter):
         if wanted is not None and region.code not in wanted:
             continue
-        versions = sorted(by_region.get(region.code, []))
-        accepted = [v for v in versions if v[1] in ACCEPTED]
-        latest = versions[-1] if versions else None
-        counted = accepted[-1] if accepted else None
-        if counted is not None:
-            state = "accepted" if counted[1] == "PASS" else "accepted_with_warnings"
-        else:
-            state = "rejected" if versions else "not_received"
-        on_time = any(received_at < deadline for _, _, received_at in accepted)
-        overdue = not on_time and (bool(accepted) or now >= deadline)
-        rows.append(StatusRow(
-            region_code=region.code, region_name=region.full_name, state=state,
-            versions=len(versions), latest_version=latest[0] if latest else None,
-            latest_verdict=latest[1] if latest else None,
-            latest_received_at=latest[2] if latest else None,
-            counted_version=counted[0] if counted else None, overdue=overdue))
+        rows.append(StatusRow(region_code=region.code, region_name=region.full_name,
+                              **standing(by_region.get(region.code, []), deadline, now)))
     return rows
 
 

@@ -20,12 +20,11 @@ from rich.table import Table
 
 from cos_xl.campaign import Campaign
 from cos_xl.ledger.db import LedgerError
-from cos_xl.ledger.status import STATE_RU, State, deadline_moment
+from cos_xl.ledger.status import STATE_RU, State, Versions, deadline_moment, standing
 from cos_xl.periods import Period
 from cos_xl.plural import quantity
 from cos_xl.regions import select_regions
-from cos_xl.submission import ACCEPTED
-from cos_xl.units import KIND_RU
+from cos_xl.units import KIND_RU, how_many
 
 if TYPE_CHECKING:  # the CLI passes the Ledger; this module only reads it
     from cos_xl.ledger.store import Ledger
@@ -37,7 +36,6 @@ KIND_NOUNS = {
                      "муниципальных образований"),
     "organisation": ("организация", "организации", "организаций"),
 }
-UNIT_NOUNS = ("МО/организация", "МО/организации", "МО/организаций")
 
 
 class NoUnitsError(LedgerError):
@@ -45,7 +43,7 @@ class NoUnitsError(LedgerError):
 
 
 @dataclass(frozen=True)
-class UnitStatusRow:
+class UnitStatusRow(Versions):
     unit_id: str
     name: str  # as issued; '' for a unit not on the list
     kind: str | None  # "municipality" | "organisation"; None for a unit not on the list
@@ -59,26 +57,12 @@ class UnitStatusRow:
     overdue: bool
 
     @property
-    def state_ru(self) -> str:
-        return STATE_RU[self.state]
-
-    @property
     def kind_ru(self) -> str:
         return KIND_RU.get(self.kind or "", "")
 
-    @property
-    def later_rejected(self) -> bool:
-        """An accepted version counts, but a newer version was rejected."""
-        return self.counted_version is not None and self.latest_version != self.counted_version
-
     def note_ru(self) -> str:
-        notes = []
-        if self.issued is False:
-            notes.append("нет в списке выданных")
-        if self.later_rejected:
-            notes.append(f"версия {self.latest_version} отклонена, учитывается версия "
-                         f"{self.counted_version}")
-        return "; ".join(notes)
+        notes = ["нет в списке выданных"] if self.issued is False else []
+        return "; ".join(notes + [note for note in [self.later_rejected_note()] if note])
 
 
 @dataclass(frozen=True)
@@ -109,12 +93,12 @@ class UnitStatus:
                    for kind, nouns in KIND_NOUNS.items() if any(row.kind == kind for row in listed)]
         unknown = sum(row.kind is None for row in listed)
         if unknown or not by_kind:
-            by_kind.append(quantity(unknown, *UNIT_NOUNS))
+            by_kind.append(how_many(unknown))
         text = (f"{' и '.join(by_kind)}; принято: {counts['accepted']}, с предупреждениями: "
                 f"{counts['accepted_with_warnings']}, отклонено: {counts['rejected']}, не "
                 f"получено: {counts['not_received']}; просрочено: {counts['overdue']}")
         if counts["not_issued"]:
-            text += f"; не из списка выданных: {quantity(counts['not_issued'], *UNIT_NOUNS)}"
+            text += f"; не из списка выданных: {how_many(counts['not_issued'])}"
         return text
 
 
@@ -148,23 +132,10 @@ def unit_status(ledger: Ledger, period: Period | str, region: str,
     rows = []
     for unit_id in order:
         unit = listed.get(unit_id)
-        versions = sorted(by_unit.get(unit_id, []))
-        accepted = [v for v in versions if v[1] in ACCEPTED]
-        latest = versions[-1] if versions else None
-        counted = accepted[-1] if accepted else None
-        if counted is not None:
-            state = "accepted" if counted[1] == "PASS" else "accepted_with_warnings"
-        else:
-            state = "rejected" if versions else "not_received"
-        on_time = any(received_at < deadline for _, _, received_at in accepted)
         rows.append(UnitStatusRow(
             unit_id=unit_id, name=unit.name if unit else "", kind=unit.kind if unit else None,
-            issued=(unit is not None) if registered is not None else None, state=state,
-            versions=len(versions), latest_version=latest[0] if latest else None,
-            latest_verdict=latest[1] if latest else None,
-            latest_received_at=latest[2] if latest else None,
-            counted_version=counted[0] if counted else None,
-            overdue=not on_time and (bool(accepted) or now >= deadline)))
+            issued=(unit is not None) if registered is not None else None,
+            **standing(by_unit.get(unit_id, []), deadline, now)))
     return UnitStatus(str(period), found.code, found.full_name, campaign.deadline(period),
                       registered, tuple(rows))
 
