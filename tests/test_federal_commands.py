@@ -8,16 +8,13 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cos_xl.cli import app
 from cos_xl.ledger import open_ledger
-from helpers import DEV_KEY
+from helpers import DEV_KEY, cos_xl, one_line_error
 
 PERIOD = "2020Q3"
 CAMPAIGN = """
@@ -27,21 +24,6 @@ targets = { "E4.03" = 55.0 }
 """
 
 
-def cos_xl(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-    environ = {k: v for k, v in os.environ.items() if k != "COS_XL_DB"}
-    environ.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "cos_xl.cli", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=300)
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    """The one error line of a command that failed cleanly (exit 2, no traceback)."""
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Ошибка:")]
-    assert len(errors) == 1, result.stderr
-    return " ".join(result.stderr[result.stderr.index("Ошибка:"):].split())
 
 
 # -- 1. a ledger that does not exist is an error -------------------------------------------

@@ -8,7 +8,6 @@ import secrets
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from cos_xl.fill import fill_workbook
@@ -20,6 +19,7 @@ from cos_xl.regions import get_region
 from cos_xl.signing import resolve_key
 from cos_xl.units import load_units
 from cos_xl.validate.run import validate_file
+from helpers import cos_xl
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Сбор внутри субъекта"
@@ -39,9 +39,7 @@ def readme_commands() -> list[str]:
 def run(line: str, cwd: Path) -> subprocess.CompletedProcess:
     args = shlex.split(line)
     assert args[0] == "cos-xl", line
-    return subprocess.run([sys.executable, "-m", "cos_xl.cli", *args[1:]], cwd=cwd,
-                          capture_output=True, text=True,
-                          env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+    return cos_xl(*args[1:], cwd=cwd, columns=160)
 
 
 def test_the_regional_coordinators_commands_work_as_written(tmp_path):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from cos_xl.template.builder import build_workbook
 from cos_xl.units import Unit, UnitsError, load_units, parse_units
 from cos_xl.validate.run import validate_file
 from cos_xl.validate.safety import SafetyLimits
-from helpers import DEV_KEY
+from helpers import DEV_KEY, cos_xl, one_line_error
 
 FORM = load_form()
 REGION = get_region("77")
@@ -340,10 +338,6 @@ def test_the_cli_round_of_a_region(round_, tmp_path):
     config.write_text("[rollup]\n" + "".join(f'{k} = "{v}"\n' for k, v in TEXTS.items()),
                       encoding="utf-8")
 
-    def cos_xl(*args):
-        return subprocess.run([sys.executable, "-m", "cos_xl.cli", *args], capture_output=True,
-                              text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
-
     done = cos_xl("rollup", "--period", PERIOD, "--region", "77", "--template", str(template),
                   "--out", str(tmp / "cli"), "--db", db, "--config", str(config))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -412,9 +406,7 @@ def test_the_shipped_units_are_the_synthetic_ones_and_say_so(code):
 
 def test_demo_units_runs_a_regions_round_through_the_cli(tmp_path):
     out = tmp_path / "demo"
-    done = subprocess.run([sys.executable, "-m", "cos_xl.cli", "demo", "--units", "--out",
-                           str(out)], capture_output=True, text=True,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    done = cos_xl("demo", "--units", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Свод без 77000012 не собирается" in done.stdout
     assert "Учтено: 12 из 12" in done.stdout and "проверка: PASS" in done.stdout
@@ -479,11 +471,7 @@ def test_federal_commands_on_a_regions_units_ledger_say_so(round_, command):
     args = ["--period", PERIOD, "--db", db]
     if command == "consolidate":
         args += ["--out", str(tmp / "national.xlsx")]
-    done = subprocess.run([sys.executable, "-m", "cos_xl.cli", command, *args],
-                          capture_output=True, text=True,
-                          env={"COLUMNS": "300", "PATH": "/usr/bin:/bin"})
-    said = " ".join((done.stdout + done.stderr).split())
-    assert done.returncode == 2, said
+    said = one_line_error(cos_xl(command, *args))
     assert "только сбор с МО/организаций субъекта 77" in said and "--region 77" in said
     assert not (tmp / "national.xlsx").exists()
 

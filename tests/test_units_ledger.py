@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from helpers import DEV_KEY
+from helpers import DEV_KEY, one_line_error
+from helpers import cos_xl as run_cli
 from test_validate_values import CLEAN
 
 from cos_xl.campaign import Campaign, PeriodSettings
@@ -301,19 +301,7 @@ def test_a_unit_is_validated_with_its_own_previous_figures(ledger_url, unit_temp
 # --- status per unit, through the real command -------------------------------------------------
 
 def cos_xl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    import os
-    env = {k: v for k, v in os.environ.items() if k != "COS_XL_DB"}
-    env["COLUMNS"] = "220"
-    return subprocess.run([sys.executable, "-m", "cos_xl.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Ошибка:")]
-    assert len(errors) == 1, result.stderr
-    return " ".join(result.stderr[result.stderr.index("Ошибка:"):].split())
+    return run_cli(*args, cwd=cwd, columns=220)
 
 
 def test_status_per_unit_through_the_command(tmp_path, unit_templates):
