@@ -17,6 +17,16 @@ def require_tool(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not installed")
 
 
+@pytest.fixture(scope="module")
+def office():
+    """One LibreOffice headless per test module (skips on a laptop without it, fails in CI)."""
+    from cos_xl.office import LibreOffice, libreoffice_available
+    require_tool(libreoffice_available(),
+                 "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
+    with LibreOffice() as lo:
+        yield lo
+
+
 # --- the submissions ledger: PostgreSQL, databases, returned workbooks -------------------------
 
 PG_URL_ENV = "COS_XL_TEST_PG_URL"

@@ -8,14 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
 from helpers import DEV_KEY
 
 from cos_xl import core
 from cos_xl.demo.libreoffice import write_returns_libreoffice
 from cos_xl.demo.mistakes import plan_round, returned_bytes, template_path
 from cos_xl.generate import generate
-from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec import load_form
 from cos_xl.validate.ooxml import read_package
 from cos_xl.validate.run import validate_file
@@ -23,14 +21,6 @@ from cos_xl.validate.run import validate_file
 pytestmark = pytest.mark.libreoffice
 PERIOD = "2020Q3"
 REGIONS = ["50", "77", "78"]
-
-
-@pytest.fixture(scope="module")
-def office():
-    require_tool(libreoffice_available(),
-                 "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.fixture(scope="module")

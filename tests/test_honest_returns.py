@@ -5,33 +5,24 @@ annotated copy still fails."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from cos_xl.office import Formula, LibreOffice, libreoffice_available
+from cos_xl.office import Formula
 from cos_xl.signing import resolve_key
 from cos_xl.spec import load_form
 from cos_xl.validate.annotate import annotate
 from cos_xl.validate.annotation import ANNOTATION_SHEET, SEAL_CELL
 from cos_xl.validate.reader import split_address
 from cos_xl.validate.run import validate_file
-from conftest import require_tool
 from helpers import DEV_KEY, write
 from test_validate_values import CLEAN
 
 pytestmark = pytest.mark.libreoffice
 FORM = load_form()
 PERFECT = {**CLEAN, "e40105_go": 1_500, "e40105_do": 300}  # no warning at all
-
-
-@pytest.fixture(scope="module")
-def office():
-    require_tool(libreoffice_available(), "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,11 @@ import openpyxl
 import pytest
 
 from cos_xl import core
-from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec import load_form
 from cos_xl.template.layout import IND_COLS, SHEET_INDICATORS, SHEET_MANIFEST
 from cos_xl.template.sheet_indicators import (
     ENGINE_NATIVE, ENGINE_ROW, note_text, status_text,
 )
-from conftest import require_tool
 from helpers import write
 
 pytestmark = pytest.mark.libreoffice
@@ -40,13 +38,6 @@ CASES = {
     "errors": {**FILLED, "e403_go": 2_000_000, "orgs_do": 0, "resp_email": "нет"},
     "empty": {},
 }
-
-
-@pytest.fixture(scope="module")
-def office():
-    require_tool(libreoffice_available(), "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 VARIANTS = {  # file, macros enabled in LibreOffice

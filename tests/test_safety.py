@@ -21,7 +21,6 @@ from pathlib import Path
 
 import msoffcrypto.format.ooxml
 import pytest
-from conftest import require_tool
 from helpers import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -559,15 +558,6 @@ def test_codes_are_stable_kebab_case_with_russian_titles():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", code)
         assert severity in ("error", "warning", "info")
         assert re.search("[А-Яа-я]", title)
-
-
-@pytest.fixture(scope="module")
-def office():
-    from cos_xl.office import LibreOffice, libreoffice_available
-    require_tool(libreoffice_available(),
-                 "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 @pytest.mark.libreoffice

@@ -12,12 +12,10 @@ from cos_xl.campaign import Campaign
 from cos_xl.demo.units import sample_unit, synthetic_units, unit_shares
 from cos_xl.generate import generate
 from cos_xl.ledger import open_ledger
-from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.regions import get_region
 from cos_xl.rollup.run import rollup
 from cos_xl.spec import load_form
 from cos_xl.validate.run import validate_file
-from conftest import require_tool
 from helpers import DEV_KEY
 
 pytestmark = pytest.mark.libreoffice
@@ -38,14 +36,6 @@ SHARES = {
     "IND_E4_01_05": (("e40105_go", "e40105_do"), ("orgs_go", "orgs_do")),
 }
 COUNTS = {"IND_E4_01_07": "e40107", "IND_E4_01_11": "e40111_students"}
-
-
-@pytest.fixture(scope="module")
-def office():
-    require_tool(libreoffice_available(),
-                 "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 def type_in(office, template, target, values):

@@ -7,11 +7,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from cos_xl.office import LibreOffice, libreoffice_available
 from cos_xl.spec import load_form
 from cos_xl.validate.reader import read_returned, split_address
 from cos_xl.validate.values import value_findings
-from conftest import require_tool
 from helpers import write
 from test_libreoffice_template import FILLED
 
@@ -30,13 +28,6 @@ BAD = {  # case: (changes, expected code, the input whose cell the finding names
     "bad e-mail": ({"resp_email": "ivanova.edu.ru"}, "email-invalid", "resp_email"),
     "short phone": ({"resp_phone": "12-34"}, "phone-invalid", "resp_phone"),
 }
-
-
-@pytest.fixture(scope="module")
-def office():
-    require_tool(libreoffice_available(), "LibreOffice headless (libreoffice-calc-nogui, python3-uno)")
-    with LibreOffice() as lo:
-        yield lo
 
 
 def fill(office, tmp_path, values, explanations=None):
