@@ -46,21 +46,9 @@ if mode == "cos-xl":
     assert all(o.status == "new" and o.accepted for o in outcomes), [
         (o.path.name, o.message) for o in outcomes if not o.accepted][:3]
 else:
-    import sqlite3, hashlib
     sys.path.insert(0, sys.argv[4])  # bench/
-    from naive import naive_read
-    db = sqlite3.connect(url)
-    db.execute("CREATE TABLE IF NOT EXISTS submissions (region TEXT, period TEXT, "
-               "sha256 TEXT, data BLOB, values_json TEXT)")
-    for path in files:
-        t = time.perf_counter()
-        data = path.read_bytes()
-        manifest, values = naive_read(path)
-        db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
-                   (manifest["region_code"], manifest["period"],
-                    hashlib.sha256(data).hexdigest(), data, json.dumps(values)))
-        db.commit()
-        times.append(time.perf_counter() - t)
+    from naive import naive_intake
+    times = naive_intake(files, url)
 total = time.perf_counter() - started
 hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(json.dumps({"times": times, "total": total, "peak_mib": int(hwm.split()[1]) / 1024}))

@@ -84,7 +84,7 @@ BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))  # bench/generate.py, bench/consolidate.py, bench/naive.py
 
-from naive import naive_read  # noqa: E402 (bench/ is on the path only from here)
+from naive import naive_intake, naive_read  # noqa: E402 (bench/ is on the path only from here)
 
 FIRST_PERIOD = "2020Q3"
 DISTINCT = 2500
@@ -260,23 +260,9 @@ def _measure_intake(spec: dict) -> dict:
 
 def _measure_intake_naive(spec: dict) -> dict:
     """As bench/intake.py: openpyxl full load + one row inserted and committed per file."""
-    import hashlib
-    import sqlite3
     files = [Path(p) for p in spec["files"]]
-    db = sqlite3.connect(spec["url"])
-    db.execute("CREATE TABLE IF NOT EXISTS submissions (region TEXT, period TEXT, "
-               "sha256 TEXT, data BLOB, values_json TEXT)")
-    times = []
     started = time.perf_counter()
-    for path in files:
-        t = time.perf_counter()
-        data = path.read_bytes()
-        manifest, values = naive_read(path)
-        db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)",
-                   (manifest["region_code"], manifest["period"],
-                    hashlib.sha256(data).hexdigest(), data, json.dumps(values, default=str)))
-        db.commit()
-        times.append(time.perf_counter() - t)
+    times = naive_intake(files, spec["url"])
     total = time.perf_counter() - started
     return {"times": times, "total": total, "count": len(files), "peak_mib": _peak_mib()}
 

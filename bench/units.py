@@ -179,26 +179,10 @@ def _measure_intake(spec: dict) -> dict:
 
 def _measure_intake_naive(spec: dict) -> dict:
     """As bench/intake.py: openpyxl full load + one row inserted and committed per file."""
-    import hashlib
-    import sqlite3
-
-    from naive import naive_read  # bench/naive.py
+    from naive import naive_intake  # bench/naive.py
     files = [Path(p) for p in spec["files"]]
-    db = sqlite3.connect(spec["db"])
-    db.execute("CREATE TABLE IF NOT EXISTS submissions (region TEXT, unit TEXT, period TEXT, "
-               "sha256 TEXT, data BLOB, values_json TEXT)")
-    times = []
     started = time.perf_counter()
-    for path in files:
-        t = time.perf_counter()
-        data = path.read_bytes()
-        manifest, values = naive_read(path)
-        db.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?)",
-                   (manifest["region_code"], (manifest.get("unit") or {}).get("id"),
-                    manifest["period"], hashlib.sha256(data).hexdigest(), data,
-                    json.dumps(values, default=str)))
-        db.commit()
-        times.append(time.perf_counter() - t)
+    times = naive_intake(files, spec["db"])
     total = time.perf_counter() - started
     return {"total": total, "times": times, "count": len(files), "peak_mib": _peak_mib()}
 
