@@ -30,7 +30,7 @@ def print_rollup(result: RollupResult, console: Console) -> None:
     counted = len(table.rows) - len(table.missing)
     console.print(f"Учтено: {counted} из "
                   f"{how_many(len(table.rows), genitive=True)}"
-                  + (f" (в таблице показаны только неучтённые)" if shown is not table.rows else ""))
+                  + (" (в таблице показаны только неучтённые)" if shown is not table.rows else ""))
     if table.missing:
         console.print(f"[bold red]Свод неполный:[/] нет принятых отчётов "
                       f"{how_many(len(table.missing), genitive=True)}"

@@ -166,8 +166,8 @@ def rollup(ledger: Ledger, period: Period | str, region_code: str, template: Pat
 
 
 def _check(data: bytes, target: Path) -> list[Finding]:
-    """The validator's findings on ``data`` (written to a scratch file beside the target),
-    every stage but the federal signature."""
+    """The validator's findings on ``data`` (written to a scratch file under the target's
+    name), every stage but the federal signature."""
     import tempfile
 
     from cos_xl.validate.run import validate_file

@@ -11,15 +11,18 @@ from zoneinfo import ZoneInfo
 from cos_xl.periods import Period
 from cos_xl.regions import Region
 from cos_xl.rollup.layout import (
-    ACCEPTED, ACCEPTED_WITH_WARNINGS, FIGURE_WIDTH, FIRST_FIGURE_COL, FIRST_UNIT_ROW, HEADER_ROW,
-    MARKER, MARKER_ROW, META_COLUMNS, MISSING, NOT_COUNTED, SHA_TITLE, SHA_WIDTH, TITLE,
-    TOTAL_LABEL,
+    FIGURE_WIDTH, FIRST_FIGURE_COL, FIRST_UNIT_ROW, HEADER_ROW, MARKER, MARKER_ROW,
+    META_COLUMNS, NOT_COUNTED, SHA_TITLE, SHA_WIDTH, TITLE, TOTAL_LABEL,
 )
 from cos_xl.units import Unit, how_many
 from cos_xl.xlsxtext import cell_name, col_letters, xml_text
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ROLLUP_FOOTER = "Свод по МО (cos-xl rollup)"
+
+__all__ = ["PRINT_TITLES", "STYLES", "Figure", "RollupTable", "Style", "UnitRow", "moscow",
+           "sheet_xml"]
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,3 @@ def sheet_xml(table: RollupTable, styles: dict[str, int]) -> bytes:
 
 #: rows and columns repeated on every printed page: the header and the unit (№, code, name)
 PRINT_TITLES = f"'{{sheet}}'!$A:$C,'{{sheet}}'!${HEADER_ROW}:${HEADER_ROW}"
-ROLLUP_FOOTER = "Свод по МО (cos-xl rollup)"
-
-__all__ = ["ACCEPTED", "ACCEPTED_WITH_WARNINGS", "MISSING", "STYLES", "Figure", "RollupTable",
-           "Style", "UnitRow", "moscow", "sheet_xml"]
