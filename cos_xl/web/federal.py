@@ -5,7 +5,9 @@ national exports, and the regions' upload links (issued as a CSV, revoked)."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, quote
 
 from starlette.requests import ClientDisconnect, Request
@@ -73,6 +75,20 @@ async def _require(request: Request) -> Session | Response:
     return session
 
 
+def signed_in(handler: Callable[[Request], Awaitable[Response]]
+              ) -> Callable[[Request], Awaitable[Response]]:
+    """A federal page: without a session, the redirect to the login page (the session is then
+    in ``request.state.session``)."""
+
+    @functools.wraps(handler)
+    async def guarded(request: Request) -> Response:
+        session = await _require(request)
+        if isinstance(session, Response):
+            return session
+        return await handler(request)
+    return guarded
+
+
 async def _checked_form(request: Request) -> dict[str, str] | Response:
     """The form of a logged-in user, checked against the session's CSRF token."""
     web = web_of(request)
@@ -133,10 +149,8 @@ async def login(request: Request) -> Response:
     return response
 
 
+@signed_in
 async def logout(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     form = await _checked_form(request)
     if isinstance(form, Response):
         return form
@@ -151,10 +165,8 @@ async def logout(request: Request) -> Response:
 
 # --- pages ------------------------------------------------------------------------------------
 
+@signed_in
 async def periods_page(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     web = web_of(request)
     if "period" in request.query_params:  # the form "open a period"
         try:
@@ -187,10 +199,8 @@ async def national_view(web: Web, period: Period, state: tuple) -> object:
     return view
 
 
+@signed_in
 async def period_page(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     web = web_of(request)
     period = _period(request)
     if period is None:
@@ -216,10 +226,8 @@ async def period_page(request: Request) -> Response:
         "chosen": chosen, "by_region": by_region})
 
 
+@signed_in
 async def region_page(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     web = web_of(request)
     period = _period(request)
     try:
@@ -242,10 +250,8 @@ async def region_page(request: Request) -> Response:
         "base": f"/federal/{period}/regions/{region.code}"})
 
 
+@signed_in
 async def version_page(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     web = web_of(request)
     period = _period(request)
     code = request.path_params["code"]
@@ -258,12 +264,10 @@ async def version_page(request: Request) -> Response:
         "federal": True})
 
 
+@signed_in
 async def version_file(request: Request) -> Response:
     from cos_xl.web.region import _annotated, _original
 
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     period = _period(request)
     code = request.path_params["code"]
     if period is None or not code.isdigit():
@@ -274,10 +278,8 @@ async def version_file(request: Request) -> Response:
     return await which(request, str(period), code, request.path_params["version"])
 
 
+@signed_in
 async def national_export(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     web = web_of(request)
     period = _period(request)
     fmt = request.path_params["fmt"]
@@ -303,12 +305,10 @@ def links_csv(request: Request, issued: dict[str, str]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@signed_in
 async def issue_links(request: Request) -> Response:
     """Links for every region of the period without one in force, or (``region`` given) a new
     link for that region in place of its old one; the CSV is the answer."""
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     form = await _checked_form(request)
     if isinstance(form, Response):
         return form
@@ -340,10 +340,8 @@ async def issue_links(request: Request) -> Response:
     return download(links_csv(request, issued), name, "text/csv; charset=utf-8")
 
 
+@signed_in
 async def revoke_link(request: Request) -> Response:
-    session = await _require(request)
-    if isinstance(session, Response):
-        return session
     form = await _checked_form(request)
     if isinstance(form, Response):
         return form

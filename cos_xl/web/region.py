@@ -6,6 +6,7 @@ or period is refused and not stored."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -205,20 +206,17 @@ async def _original(request: Request, period: str, region: str, version: int) ->
     return download(data, f"cos_{period}_{region}_v{version}{suffix}")
 
 
-async def annotated_download(request: Request) -> Response:
-    grant = await _grant(request)
-    if grant is None:
-        return _invalid_link(request)
-    return await _annotated(request, grant.period, grant.region_code,
-                            request.path_params["version"])
+def _version_download(make: Callable[[Request, str, str, int], Awaitable[Response]]
+                      ) -> Callable[[Request], Awaitable[Response]]:
+    """A file of one of the region's versions (the annotated copy, the original) by its link."""
 
-
-async def original_download(request: Request) -> Response:
-    grant = await _grant(request)
-    if grant is None:
-        return _invalid_link(request)
-    return await _original(request, grant.period, grant.region_code,
-                           request.path_params["version"])
+    async def download_file(request: Request) -> Response:
+        grant = await _grant(request)
+        if grant is None:
+            return _invalid_link(request)
+        return await make(request, grant.period, grant.region_code,
+                          request.path_params["version"])
+    return download_file
 
 
 async def template_download(request: Request) -> Response:
@@ -278,7 +276,7 @@ routes = [
     Route("/r/{token}/upload", region_upload, methods=["POST"]),
     Route("/r/{token}/template", template_download),
     Route("/r/{token}/v/{version:int}", version_page),
-    Route("/r/{token}/v/{version:int}/annotated", annotated_download),
-    Route("/r/{token}/v/{version:int}/original", original_download),
+    Route("/r/{token}/v/{version:int}/annotated", _version_download(_annotated)),
+    Route("/r/{token}/v/{version:int}/original", _version_download(_original)),
     Route("/api/v1/submissions", api_submit, methods=["POST"]),
 ]
