@@ -49,6 +49,14 @@ class Versions:
         """An accepted version counts, but a newer version was rejected."""
         return self.counted_version is not None and self.latest_version != self.counted_version
 
+    def as_json(self) -> dict:
+        """The row as the status documents (``--format json``) give it."""
+        data = asdict(self)  # type: ignore[call-overload]
+        data["status"] = self.state_ru
+        at = data["latest_received_at"]
+        data["latest_received_at"] = at.isoformat() if at else None
+        return data
+
     def later_rejected_note(self) -> str:
         if self.later_rejected:
             return (f"версия {self.latest_version} отклонена, учитывается версия "
@@ -136,13 +144,6 @@ def to_json(period: Period | str, rows: list[StatusRow], campaign: Campaign | No
     period = Period.parse(period)
     campaign = campaign or Campaign()
 
-    def row_json(row: StatusRow) -> dict:
-        data = asdict(row)
-        data["status"] = row.state_ru
-        at = row.latest_received_at
-        data["latest_received_at"] = at.isoformat() if at else None
-        return data
-
     return {
         "schema": "cos-xl/status/1",
         "period": str(period),
@@ -150,5 +151,5 @@ def to_json(period: Period | str, rows: list[StatusRow], campaign: Campaign | No
         "as_of": now.isoformat() if now else None,
         "summary": summary(rows),
         "unattributed_files": unattributed,
-        "regions": [row_json(row) for row in rows],
+        "regions": [row.as_json() for row in rows],
     }

@@ -11,7 +11,7 @@ the end of the deadline day (Moscow time) of the settings the units' workbooks w
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -144,14 +144,6 @@ def units_json(status: UnitStatus, *, now: dt.datetime | None = None) -> dict:
     """The document ``cos-xl status --region … --format json`` prints (schema
     ``cos-xl/unit-status/1``)."""
 
-    def row_json(row: UnitStatusRow) -> dict:
-        data = asdict(row)
-        data["status"] = row.state_ru
-        data["kind_ru"] = row.kind_ru
-        at = row.latest_received_at
-        data["latest_received_at"] = at.isoformat() if at else None
-        return data
-
     return {
         "schema": "cos-xl/unit-status/1",
         "period": status.period,
@@ -161,7 +153,7 @@ def units_json(status: UnitStatus, *, now: dt.datetime | None = None) -> dict:
         "as_of": now.isoformat() if now else None,
         "units_registered": status.registered is not None,
         "summary": status.summary(),
-        "units": [row_json(row) for row in status.rows],
+        "units": [{**row.as_json(), "kind_ru": row.kind_ru} for row in status.rows],
     }
 
 
