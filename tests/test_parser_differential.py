@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import test_safety
 from helpers import DEV_KEY, write
 from package_variants import DISGUISED, HONEST, LABEL, shown_in_ods, split_address
 from test_validate_values import CLEAN
@@ -39,7 +38,6 @@ pytestmark = pytest.mark.libreoffice
 FORM = load_form()
 NAME = "cos_2020Q3_77.xlsm"
 BASES = ["libreoffice", "xlsxwriter"]
-office = test_safety.office  # the module-scoped fixture: one LibreOffice for the module
 
 
 def cases(names) -> list:
